@@ -1,0 +1,206 @@
+"""Command-line interface: a thin Typer layer over the library (heavy imports inside commands)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="causalcell",
+    help="Causal models of gene regulation from perturbation and expression data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class ExpressionScale(StrEnum):
+    counts = "counts"
+    log = "log"
+
+
+Expression = Annotated[
+    ExpressionScale,
+    typer.Option(
+        "--expression", help="counts: raw UMIs in X; log: X already on the analysis scale."
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same output.")]
+PerturbationKey = Annotated[
+    str, typer.Option("--perturbation-key", help="obs column with perturbation labels.")
+]
+
+
+def _load_cells(
+    path: Path, expression: ExpressionScale, perturbation_key: str, *, backed: bool = True
+):
+    from causalcell.io import read_cells, validate_cells
+
+    adata = read_cells(path, backed=backed and path.suffix == ".h5ad")
+    return validate_cells(
+        adata, expression=expression.value, perturbation_key=perturbation_key, source=str(path)
+    )
+
+
+@app.command()
+def effects(
+    cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
+    out: Annotated[Path, typer.Option("--out", help="Output .h5ad (perturbations x genes).")],
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    perturbation_key: PerturbationKey = "perturbation",
+    responders_only: Annotated[
+        bool, typer.Option(help="Recompute effects without escaping cells.")
+    ] = False,
+    escape: Annotated[bool, typer.Option(help="Fit the escaping-cell mixture model.")] = True,
+    min_cells: Annotated[int, typer.Option(help="Drop perturbations/guides with fewer cells.")] = 3,
+    chunk_size: Annotated[int, typer.Option(help="Cells read per block.")] = 20_000,
+) -> None:
+    """Effect of each perturbation on each gene: delta, se, pval, fdr, knockdown, guides, escapers."""
+    from causalcell.effects import compute_effects, to_anndata
+    from causalcell.io import write_h5ad_atomic
+
+    data = _load_cells(cells, expression, perturbation_key)
+    result = compute_effects(
+        data,
+        min_cells=min_cells,
+        escape=escape,
+        responders_only=responders_only,
+        chunk_size=chunk_size,
+        rng=seed,
+    )
+    write_h5ad_atomic(to_anndata(result), out)
+    _done(
+        f"effects of {len(result.perturbations)} perturbations on {len(result.genes)} genes -> {out}"
+    )
+
+
+@app.command()
+def run(
+    cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (report.html and tables).")],
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    perturbation_key: PerturbationKey = "perturbation",
+) -> None:
+    """The whole pipeline on one data set, with an HTML report."""
+    from causalcell.pipeline import run as run_pipeline
+
+    data = _load_cells(cells, expression, perturbation_key)
+    ctx = run_pipeline(data, out, rng=seed)
+    _done(f"wrote {len(ctx.files)} files; report: {out / 'report.html'}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
+    seed: Seed = 0,
+) -> None:
+    """`run` on the bundled Papalexi et al. 2021 CRISPR screen (real data)."""
+    from causalcell.datasets import papalexi2021
+    from causalcell.io import validate_cells
+    from causalcell.pipeline import run as run_pipeline
+
+    data = validate_cells(papalexi2021(), source="papalexi2021 (bundled)")
+    run_pipeline(
+        data, out, rng=seed, title="causalcell demo: Papalexi et al. 2021 ECCITE-seq screen"
+    )
+    _done(f"report: {out / 'report.html'}")
+
+
+@app.command()
+def mr(
+    sumstats: Annotated[
+        Path, typer.Argument(help="CSV: beta_exposure,se_exposure,beta_outcome,se_outcome[,snp].")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per method.")],
+    seed: Seed = 0,
+) -> None:
+    """Mendelian randomization on summary statistics (IVW, Egger, weighted median, ...)."""
+    from causalcell.io import write_csv_atomic
+    from causalcell.mr import mr as run_mr
+    from causalcell.mr import read_sumstats
+
+    table = run_mr(read_sumstats(sumstats), rng=seed)
+    write_csv_atomic(table, out, index=False)
+    _done(f"{len(table)} MR estimates -> {out}")
+
+
+@app.command()
+def simulate(
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder: cells.h5ad, truth.npz, truth.json.")
+    ],
+    preset: Annotated[
+        str, typer.Option("--preset", help="Simulator preset (see causalcell.sim.list_presets()).")
+    ] = "small",
+    seed: Seed = 0,
+) -> None:
+    """Simulate cells with known causal truth."""
+    from causalcell.sim import simulate as sim
+
+    sim(preset, rng=seed).write(out)
+    _done(f"simulated preset {preset!r} -> {out}")
+
+
+def _done(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one clear error line on bad input, a traceback only with ``--debug``."""
+    from causalcell._errors import InputError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    verbose = "--verbose" in args or "-v" in args
+    args = [a for a in args if a not in ("--debug", "--verbose", "-v")]
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    command = typer.main.get_command(app)
+    if not args:
+        args = ["--help"]
+    try:
+        code = command.main(args=args, prog_name="causalcell", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("causalcell: aborted", err=True)
+        return 130
+    except typer.exceptions.TyperException as exc:  # usage errors (typer >= 0.29 vendors click)
+        if getattr(exc, "exit_code", 2) == 0:
+            return 0
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"causalcell: error: {message} (see --help)", err=True)
+        return 2
+    except InputError as exc:
+        if debug:
+            raise
+        typer.echo(f"causalcell: error: {exc}", err=True)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        typer.echo(
+            f"causalcell: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            err=True,
+        )
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def console() -> None:
+    """Console-script wrapper: exit with :func:`main`'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""The effects engine: streaming passes over cells that turn counts into calibrated effects."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from causalcell._errors import InputError
+from causalcell._utils import RngLike, as_rng
+from causalcell.effects._escape import fit_escape_mixture
+from causalcell.effects._kernels import (
+    MomentAccumulator,
+    Moments,
+    TestResult,
+    bh_fdr,
+    log_normalize,
+    membership_matrix,
+    squared,
+    stratified_test,
+)
+from causalcell.io import CONTROL, Cells, split_label
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Design:
+    """Integer encodings of the cells' groups, shared by every pass."""
+
+    perturbations: pd.Index  # non-control perturbations kept
+    pert_code: np.ndarray  # per cell: index into perturbations, -1 control, -2 dropped
+    batches: pd.Index
+    batch_code: np.ndarray
+    guides: pd.Index  # targeting guides kept
+    guide_target: pd.Series  # guide -> perturbation
+    guide_cells: np.ndarray  # (cell, guide) pairs, shape (2, n_pairs)
+    target_cols: dict[str, int]  # measured single targets -> column
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def _encode(cells: Cells, guide_key: str, batch_key: str, min_cells: int) -> _Design:
+    obs = cells.obs
+    pert = obs["perturbation"].astype(str).to_numpy()
+    counts = pd.Series(pert).value_counts()
+    small = counts[(counts < min_cells) & (counts.index != CONTROL)]
+    if len(small):
+        logger.warning(
+            "dropping %d perturbations with fewer than %d cells: %s",
+            len(small),
+            min_cells,
+            ", ".join(small.index[:5]),
+        )
+    perturbations = pd.Index(sorted(set(counts.index) - {CONTROL} - set(small.index)))
+    if len(perturbations) == 0:
+        raise InputError(
+            f"{cells.source or 'cells'}: no perturbation has at least {min_cells} cells besides the controls"
+        )
+    code = perturbations.get_indexer(pert)
+    code[pert == CONTROL] = -1
+    code[np.isin(pert, small.index)] = -2
+
+    if batch_key in obs.columns:
+        batches = pd.Index(obs[batch_key].astype(str).unique()).sort_values()
+        batch_code = batches.get_indexer(obs[batch_key].astype(str))
+    else:
+        batches, batch_code = pd.Index(["all"]), np.zeros(len(obs), dtype=np.int64)
+
+    guides, guide_target, guide_cells = _encode_guides(
+        obs, guide_key, code, perturbations, min_cells
+    )
+    genes = {g: i for i, g in enumerate(cells.var_names)}
+    target_cols = {p: genes[p] for p in perturbations if p in genes}
+    dropped = {str(k): int(v) for k, v in small.items()}
+    return _Design(
+        perturbations,
+        code,
+        batches,
+        batch_code,
+        guides,
+        guide_target,
+        guide_cells,
+        target_cols,
+        dropped,
+    )
+
+
+def _encode_guides(
+    obs: pd.DataFrame,
+    guide_key: str,
+    pert_code: np.ndarray,
+    perturbations: pd.Index,
+    min_cells: int,
+):
+    empty = (pd.Index([]), pd.Series(dtype=str), np.zeros((2, 0), dtype=np.int64))
+    if guide_key not in obs.columns:
+        return empty
+    per_cell = obs[guide_key].astype(str).str.split("+")
+    exploded = per_cell.explode()
+    cell_idx = np.repeat(np.arange(len(obs)), per_cell.str.len().to_numpy())
+    guide_names = exploded.str.strip().to_numpy()
+    targeting = pert_code[cell_idx] >= 0
+    # A guide belongs to the perturbation of the cells that carry it alone.
+    single = per_cell.str.len().to_numpy()[cell_idx] == 1
+    owner = pd.DataFrame({"guide": guide_names, "code": pert_code[cell_idx]})[single & targeting]
+    owner = owner.drop_duplicates()
+    ambiguous = owner["guide"][owner["guide"].duplicated()]
+    if len(ambiguous):
+        raise InputError(
+            f"guide {ambiguous.iloc[0]!r} is found in cells of two different perturbations; "
+            "fix obs['guide'] (one guide id per target) or obs['perturbation']"
+        )
+    n_per_guide = pd.Series(guide_names[targeting]).value_counts()
+    owner = owner[owner["guide"].map(n_per_guide).fillna(0).to_numpy() >= min_cells]
+    guides = pd.Index(sorted(owner["guide"]))
+    if len(guides) == 0:
+        return empty
+    guide_target = pd.Series(
+        perturbations[owner.set_index("guide").loc[guides, "code"].to_numpy()], index=guides
+    )
+    gcode = guides.get_indexer(guide_names)
+    keep = (gcode >= 0) & targeting
+    return guides, guide_target, np.vstack([cell_idx[keep], gcode[keep]])
+
+
+def _progress(iterable, total: int, desc: str, progress: bool | None):
+    disable = (not sys.stderr.isatty()) if progress is None else not progress
+    return tqdm(iterable, total=total, desc=desc, unit="block", disable=disable, leave=False)
+
+
+def _n_blocks(cells: Cells, chunk_size: int) -> int:
+    return -(-cells.n_cells // chunk_size)
+
+
+@dataclass
+class _PassResult:
+    pert: Moments
+    control: Moments
+    guide: Moments | None
+    pert_lin: Moments
+    control_lin: Moments
+    guide_lin: Moments | None
+
+
+def _moments_pass(
+    cells: Cells,
+    d: _Design,
+    chunk_size: int,
+    progress: bool | None,
+    include: np.ndarray | None = None,
+) -> _PassResult:
+    """One streaming pass: moments of every (perturbation, batch), control batch and guide."""
+    n, K, B = cells.n_cells, len(d.perturbations), len(d.batches)
+    use = np.ones(n, bool) if include is None else include
+    row = np.where(d.pert_code >= 0, d.pert_code * B + d.batch_code, -1)
+    row = np.where(d.pert_code == -1, K * B + d.batch_code, row)
+    row = np.where(use, row, -1)
+    groups = membership_matrix(row, np.arange(n), (K + 1) * B, n)
+    acc = MomentAccumulator(groups, cells.n_genes)
+    cols = np.fromiter(d.target_cols.values(), dtype=np.int64, count=len(d.target_cols))
+    acc_lin = MomentAccumulator(groups, len(cols))
+    guide_acc = guide_lin = None
+    if len(d.guides):
+        gcell, gcode = d.guide_cells
+        keep = use[gcell]
+        gm = membership_matrix(
+            gcode[keep] * B + d.batch_code[gcell[keep]], gcell[keep], len(d.guides) * B, n
+        )
+        guide_acc, guide_lin = (
+            MomentAccumulator(gm, cells.n_genes),
+            MomentAccumulator(gm, len(cols)),
+        )
+    blocks = cells.blocks(chunk_size)
+    for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "effects", progress):
+        Y = log_normalize(block, cells.expression)
+        Y2 = squared(Y)
+        lin = _linear_columns(block, cols, cells.expression)
+        acc.add(start, Y, Y2)
+        acc_lin.add(start, lin, lin * lin)
+        if guide_acc is not None:
+            guide_acc.add(start, Y, Y2)
+            guide_lin.add(start, lin, lin * lin)
+    m, ml = acc.result().reshape(K + 1, B), acc_lin.result().reshape(K + 1, B)
+    split = lambda x: (Moments(x.n[:K], x.s1[:K], x.s2[:K]), Moments(x.n[K:], x.s1[K:], x.s2[K:]))  # noqa: E731
+    (pm, cm), (pl, cl) = split(m), split(ml)
+    gm_ = guide_acc.result().reshape(len(d.guides), B) if guide_acc else None
+    gl_ = guide_lin.result().reshape(len(d.guides), B) if guide_lin else None
+    return _PassResult(pm, cm, gm_, pl, cl, gl_)
+
+
+def _linear_columns(block, cols: np.ndarray, expression: str) -> np.ndarray:
+    """Expression of a few columns on the linear scale (CP10k, or expm1 of log data)."""
+    if len(cols) == 0:
+        return np.zeros((block.shape[0], 0))
+    if expression == "log":
+        sub = block[:, cols]
+        return np.expm1(sub.toarray() if sp.issparse(sub) else np.asarray(sub, np.float64))
+    totals = np.asarray(block.sum(axis=1), dtype=np.float64).ravel()
+    scale = np.divide(1e4, totals, out=np.zeros_like(totals), where=totals > 0)
+    sub = block[:, cols]
+    sub = sub.toarray() if sp.issparse(sub) else np.asarray(sub, np.float64)
+    return sub * scale[:, None]
+
+
+def _knockdown(lin: TestResult, targets: list[str | None], d: _Design) -> np.ndarray:
+    """Fraction of target mRNA lost: 1 - mean CP10k(perturbed) / mean CP10k(control), batch-matched."""
+    out = np.full(len(targets), np.nan)
+    col_of = {t: i for i, t in enumerate(d.target_cols)}
+    for k, t in enumerate(targets):
+        if t in col_of:
+            j = col_of[t]
+            ctrl = lin.control_mean[k, j]
+            out[k] = 1.0 - (lin.delta[k, j] + ctrl) / ctrl if ctrl > 0 else np.nan
+    return out
+
+
+@dataclass
+class EffectsResult:
+    """Everything the effects engine estimates (arrays perturbations x genes)."""
+
+    perturbations: pd.Index
+    genes: pd.Index
+    delta: np.ndarray
+    se: np.ndarray
+    pval: np.ndarray
+    fdr: np.ndarray
+    control_mean: np.ndarray
+    table: pd.DataFrame  # per perturbation
+    guides: pd.DataFrame  # per guide
+    guide_delta: pd.DataFrame  # guides x genes
+    cells: pd.DataFrame  # per perturbed cell: score, escape probability
+    params: dict
+
+
+def compute_effects(
+    cells: Cells,
+    *,
+    guide_key: str = "guide",
+    batch_key: str = "batch",
+    min_cells: int = 3,
+    escape: bool = True,
+    responders_only: bool = False,
+    signature_fdr: float = 0.05,
+    min_signature_genes: int = 3,
+    max_null_cells: int = 5000,
+    chunk_size: int = 20_000,
+    rng: RngLike = None,
+    progress: bool | None = None,
+) -> EffectsResult:
+    """Estimate every perturbation's and guide's effect on every gene, with calibrated tests.
+
+    See :func:`causalcell.effects.effects` for the parameters.
+    """
+    t0 = time.perf_counter()
+    rng = as_rng(rng)
+    d = _encode(cells, guide_key, batch_key, min_cells)
+    first = _moments_pass(cells, d, chunk_size, progress)
+    pert_res, guide_res = _test_all(first)
+    fdr = bh_fdr(pert_res.pval)
+
+    escape_prob = np.full(cells.n_cells, np.nan)
+    scores = np.full(cells.n_cells, np.nan)
+    fits: dict[str, object] = {}
+    if escape:
+        signature = np.where(fdr < signature_fdr, pert_res.delta, 0.0)
+        signature[(signature != 0).sum(axis=1) < min_signature_genes] = 0.0
+        scores, null_scores = _score_pass(
+            cells, d, signature, first.control, chunk_size, max_null_cells, rng, progress
+        )
+        for k, p in enumerate(d.perturbations):
+            mine = d.pert_code == k
+            if signature[k].any() and mine.sum() >= 2:
+                fits[p], escape_prob[mine] = fit_escape_mixture(scores[mine], null_scores[:, k])
+
+    if responders_only and fits:
+        include = ~(escape_prob > 0.5)
+        first = _moments_pass(cells, d, chunk_size, progress, include=include)
+        pert_res, guide_res = _test_all(first)
+        fdr = bh_fdr(pert_res.pval)
+
+    table = _perturbation_table(d, first, pert_res, fits, escape_prob)
+    guides, guide_delta = _guide_tables(
+        d, first, guide_res, pert_res, fdr, signature_fdr, escape_prob, cells.var_names
+    )
+    cell_table = _cell_table(cells, d, scores, escape_prob)
+    params = dict(
+        guide_key=guide_key,
+        batch_key=batch_key,
+        min_cells=min_cells,
+        escape=escape,
+        responders_only=responders_only,
+        signature_fdr=signature_fdr,
+        min_signature_genes=min_signature_genes,
+        expression=cells.expression,
+        test="batch-stratified score t test on log1p CP10k",
+        fdr="Benjamini-Hochberg over all pairs",
+        batches=list(d.batches),
+        dropped_perturbations=d.dropped,
+    )
+    logger.info(
+        "effects of %d perturbations on %d genes from %d cells in %.1fs",
+        len(d.perturbations),
+        cells.n_genes,
+        cells.n_cells,
+        time.perf_counter() - t0,
+    )
+    return EffectsResult(
+        d.perturbations,
+        cells.var_names,
+        pert_res.delta,
+        pert_res.se,
+        pert_res.pval,
+        fdr,
+        pert_res.control_mean,
+        table,
+        guides,
+        guide_delta,
+        cell_table,
+        params,
+    )
+
+
+def _test_all(p: _PassResult) -> tuple[TestResult, TestResult | None]:
+    pert = stratified_test(p.pert, p.control)
+    guide = stratified_test(p.guide, p.control) if p.guide is not None else None
+    return pert, guide
+
+
+def _score_pass(cells, d, signature, control, chunk_size, max_null_cells, rng, progress):
+    """Per-cell projection on the own perturbation's signature (and all signatures for a control sample)."""
+    norm2 = (signature**2).sum(axis=1)
+    unit = np.divide(
+        signature, norm2[:, None], out=np.zeros_like(signature), where=norm2[:, None] > 0
+    )
+    ctrl_mean = np.nan_to_num(control.s1[0] / control.n[0][:, None])  # (B, G)
+    offset = unit @ ctrl_mean.T  # (K, B): projection of the batch's control mean
+    controls = np.flatnonzero(d.pert_code == -1)
+    null_cells = np.sort(
+        rng.choice(controls, size=min(max_null_cells, len(controls)), replace=False)
+    )
+    is_null = np.zeros(cells.n_cells, bool)
+    is_null[null_cells] = True
+    scores = np.full(cells.n_cells, np.nan)
+    null_scores = []
+    for start, block in _progress(
+        cells.blocks(chunk_size, check=False), _n_blocks(cells, chunk_size), "scores", progress
+    ):
+        Y = log_normalize(block, cells.expression)
+        stop = start + Y.shape[0]
+        k, b = d.pert_code[start:stop], d.batch_code[start:stop]
+        rows = np.flatnonzero(k >= 0)
+        if len(rows):
+            Yr = Y[rows]
+            own = unit[k[rows]]
+            dot = (
+                np.asarray(Yr.multiply(own).sum(axis=1)).ravel()
+                if sp.issparse(Yr)
+                else (Yr * own).sum(axis=1)
+            )
+            scores[start + rows] = dot - offset[k[rows], b[rows]]
+        nrows = np.flatnonzero(is_null[start:stop])
+        if len(nrows):
+            null_scores.append(np.asarray(Y[nrows] @ unit.T) - offset[:, b[nrows]].T)
+    null = np.vstack(null_scores) if null_scores else np.zeros((0, len(d.perturbations)))
+    return scores, null
+
+
+def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
+    K = len(d.perturbations)
+    targets = [p if "+" not in p else None for p in d.perturbations]
+    lin = stratified_test(first.pert_lin, first.control_lin)
+    target_gene_col = [d.target_cols.get(t) for t in targets]
+    table = pd.DataFrame(index=d.perturbations)
+    table["n_cells"] = res.n_used.astype(int)
+    table["n_targets"] = [len(split_label(p)) for p in d.perturbations]
+    table["target_measured"] = [c is not None for c in target_gene_col]
+    table["knockdown"] = _knockdown(lin, targets, d)
+    table["knockdown_pval"] = [
+        res.pval[k, c] if c is not None else np.nan for k, c in enumerate(target_gene_col)
+    ]
+    table["n_guides"] = [int((d.guide_target == p).sum()) for p in d.perturbations]
+    table["responder_fraction"] = [
+        fits[p].responder_fraction if p in fits else np.nan for p in d.perturbations
+    ]
+    table["n_escapers"] = [
+        int(np.nansum(escape_prob[d.pert_code == k] > 0.5)) if d.perturbations[k] in fits else 0
+        for k in range(K)
+    ]
+    return table
+
+
+def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, escape_prob, genes):
+    if res is None:
+        return pd.DataFrame(), pd.DataFrame()
+    k_of = d.perturbations.get_indexer(d.guide_target.to_numpy())
+    guides = pd.DataFrame(index=d.guides)
+    guides["perturbation"] = d.guide_target.to_numpy()
+    guides["n_cells"] = res.n_used.astype(int)
+    lin = stratified_test(first.guide_lin, first.control_lin)
+    targets = [p if "+" not in p else None for p in guides["perturbation"]]
+    guides["knockdown"] = _knockdown(lin, targets, d)
+    cols = [d.target_cols.get(t) for t in targets]
+    guides["knockdown_pval"] = [
+        res.pval[g, c] if c is not None else np.nan for g, c in enumerate(cols)
+    ]
+    # Efficacy along the perturbation's signature: 1 = as strong as the average guide, 0 = dead.
+    sig = np.where(fdr < signature_fdr, pert_res.delta, 0.0)[k_of]
+    norm2 = (sig**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        guides["signature_ratio"] = np.where(
+            norm2 > 0, (np.nan_to_num(res.delta) * sig).sum(axis=1) / norm2, np.nan
+        )
+    gcell, gcode = d.guide_cells
+    resp = pd.Series(1.0 - escape_prob[gcell]).groupby(gcode).mean()
+    guides["responder_fraction"] = resp.reindex(np.arange(len(d.guides))).to_numpy()
+    guide_delta = pd.DataFrame(res.delta, index=d.guides, columns=genes)
+    return guides, guide_delta
+
+
+def _cell_table(
+    cells: Cells, d: _Design, scores: np.ndarray, escape_prob: np.ndarray
+) -> pd.DataFrame:
+    perturbed = np.flatnonzero(d.pert_code >= 0)
+    return pd.DataFrame(
+        {
+            "perturbation": d.perturbations[d.pert_code[perturbed]],
+            "score": scores[perturbed],
+            "escape_prob": escape_prob[perturbed],
+        },
+        index=cells.obs.index[perturbed],
+    )

@@ -1,0 +1,29 @@
+"""Reading, validating and normalising cells (the input contract)."""
+
+from causalcell.io._labels import (
+    CONTROL,
+    guide_target_map,
+    is_control_part,
+    normalize_label,
+    normalize_labels,
+    split_label,
+)
+from causalcell.io._read import read_cells
+from causalcell.io._validate import Cells, canonical_obs, iter_row_blocks, validate_cells
+from causalcell.io._write import write_csv_atomic, write_h5ad_atomic
+
+__all__ = [
+    "CONTROL",
+    "Cells",
+    "canonical_obs",
+    "guide_target_map",
+    "is_control_part",
+    "iter_row_blocks",
+    "normalize_label",
+    "normalize_labels",
+    "read_cells",
+    "split_label",
+    "validate_cells",
+    "write_csv_atomic",
+    "write_h5ad_atomic",
+]

@@ -1,0 +1,150 @@
+"""``causalcell run``: the whole pipeline on one data set, as a registry of steps.
+
+Each step reads the shared :class:`RunContext`, writes its own output files (atomically) and
+adds its section to the report. Later capabilities add steps to :data:`STEPS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from causalcell._utils import RngLike, as_rng
+from causalcell.io import CONTROL, Cells, write_csv_atomic, write_h5ad_atomic
+from causalcell.report import Report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """What the steps share: the cells, the output folder, the generator and the results."""
+
+    cells: Cells
+    out: Path
+    rng: np.random.Generator
+    report: Report
+    results: dict = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+Step = Callable[[RunContext], None]
+STEPS: list[tuple[str, Step]] = []
+
+
+def step(name: str) -> Callable[[Step], Step]:
+    """Register a pipeline step (run in registration order)."""
+
+    def register(fn: Step) -> Step:
+        STEPS.append((name, fn))
+        return fn
+
+    return register
+
+
+@step("data")
+def _data_step(ctx: RunContext) -> None:
+    obs = ctx.cells.obs
+    sec = ctx.report.section("Data")
+    pert = obs["perturbation"].astype(str)
+    n_ctrl = int((pert == CONTROL).sum())
+    ctx.report.text(
+        sec,
+        f"{ctx.cells.n_cells:,} cells x {ctx.cells.n_genes:,} genes; {pert.nunique() - (n_ctrl > 0)} "
+        f"perturbations; {n_ctrl:,} control cells; expression given as {ctx.cells.expression}; "
+        f"batches: {obs['batch'].nunique() if 'batch' in obs else 1}.",
+    )
+    counts = pert.value_counts().rename("cells").to_frame()
+    ctx.report.table(sec, counts.T, max_rows=1)
+
+
+@step("effects")
+def _effects_step(ctx: RunContext) -> None:
+    from causalcell import pl
+    from causalcell.effects import compute_effects, to_anndata
+
+    result = compute_effects(ctx.cells, rng=ctx.rng)
+    eff = to_anndata(result)
+    ctx.results["effects"] = eff
+    write_h5ad_atomic(eff, ctx.out / "effects.h5ad")
+    write_csv_atomic(eff.obs, ctx.out / "perturbations.csv")
+    if len(eff.uns["guides"]):
+        write_csv_atomic(eff.uns["guides"], ctx.out / "guides.csv")
+    ctx.files += [ctx.out / "effects.h5ad", ctx.out / "perturbations.csv"]
+
+    sec = ctx.report.section("Perturbation effects")
+    n_sig = (eff.layers["fdr"] < 0.05).sum(axis=1)
+    table = eff.obs.assign(n_genes_fdr05=n_sig).sort_values("n_genes_fdr05", ascending=False)
+    ctx.report.text(
+        sec,
+        f"{int(n_sig.sum()):,} perturbation-gene pairs at FDR < 0.05 (Benjamini-Hochberg over all "
+        f"{eff.n_obs * eff.n_vars:,} pairs), effects on log1p CP10k, batch-matched.",
+    )
+    ctx.report.table(sec, table)
+    ctx.report.figure(
+        sec, pl.volcano(eff), "Volcano plot of all perturbation-gene pairs; circles: on-target."
+    )
+    ctx.report.figure(
+        sec, pl.effect_heatmap(eff), "Effects on the most often changed genes (clustered)."
+    )
+    if eff.obs["knockdown"].notna().any():
+        ctx.report.figure(sec, pl.knockdown(eff), "On-target knockdown of measured targets.")
+    if len(eff.uns["guides"]):
+        sec = ctx.report.section("Guides and escaping cells")
+        ctx.report.text(
+            sec,
+            "signature ratio: a guide's effect projected on its perturbation's signature (1 = as "
+            "strong as the pooled perturbation, 0 = no effect); responder fraction: share of its "
+            "cells not classified as escapers by the mixture model.",
+        )
+        ctx.report.table(sec, eff.uns["guides"], max_rows=200)
+        ctx.report.figure(sec, pl.guide_efficacy(eff), "Per-guide efficacy.")
+
+
+@step("calibration")
+def _calibration_step(ctx: RunContext) -> None:
+    from causalcell import pl
+    from causalcell.effects import null_calibration
+
+    cal = null_calibration(ctx.cells, rng=ctx.rng)
+    sec = ctx.report.section("Calibration")
+    if cal is None:
+        ctx.report.text(sec, "Too few control cells for a calibration check.", css_class="note")
+        return
+    ctx.results["calibration"] = cal
+    ctx.report.text(
+        sec,
+        f"Random groups of {cal.group_size} control cells tested against the other controls: "
+        f"{cal.fraction_below_05:.3f} of p-values below 0.05 (0.05 expected when calibrated).",
+    )
+    observed = ctx.results["effects"].layers["pval"].ravel() if "effects" in ctx.results else None
+    ctx.report.figure(sec, pl.calibration_qq(cal.pvals.ravel(), observed), "QQ plot of p-values.")
+
+
+def run(
+    cells: Cells, out: str | Path, *, rng: RngLike = None, title: str | None = None
+) -> RunContext:
+    """Run every registered step on ``cells`` and write ``out/report.html``.
+
+    Returns
+    -------
+    RunContext
+        The results of each step (``ctx.results``) and the files written.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(
+        cells, out, as_rng(rng), Report(title or f"causalcell run: {cells.source or 'cells'}")
+    )
+    for name, fn in STEPS:
+        t0 = time.perf_counter()
+        fn(ctx)
+        logger.info("step %s finished in %.1fs", name, time.perf_counter() - t0)
+    ctx.report.write(out / "report.html")
+    ctx.files.append(out / "report.html")
+    return ctx
