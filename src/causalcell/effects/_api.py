@@ -68,7 +68,7 @@ def effects(
         One row per perturbation (controls excluded), one column per gene:
 
         - ``X`` and ``layers['delta']``: effect on log1p CP10k.
-        - ``layers['se']``, ``layers['pval']`` (batch-stratified score test, calibrated on non-targeting cells), ``layers['fdr']``
+        - ``layers['se']``, ``layers['pval']`` (batch-stratified Student t test, calibrated on non-targeting cells), ``layers['fdr']``
           (Benjamini-Hochberg over all perturbation x gene pairs).
         - ``obs``: ``n_cells``, ``n_targets``, ``target_measured``, ``knockdown`` (fraction of the
           target's mRNA lost, for a measured single target), ``knockdown_pval``, ``n_guides``,

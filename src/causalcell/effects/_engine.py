@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
-from causalcell.effects._escape import fit_escape_mixture
+from causalcell.effects._escape import fit_escape, null_fraction
 from causalcell.effects._kernels import (
     MomentAccumulator,
     Moments,
@@ -276,7 +276,7 @@ def compute_effects(
         for k, p in enumerate(d.perturbations):
             mine = d.pert_code == k
             if signature[k].any() and mine.sum() >= 2:
-                fits[p], escape_prob[mine] = fit_escape_mixture(scores[mine], null_scores[:, k])
+                fits[p], escape_prob[mine] = fit_escape(scores[mine], null_scores[:, k])
 
     if responders_only and fits:
         include = ~(escape_prob > 0.5)
@@ -286,7 +286,7 @@ def compute_effects(
 
     table = _perturbation_table(d, first, pert_res, fits, escape_prob)
     guides, guide_delta = _guide_tables(
-        d, first, guide_res, pert_res, fdr, signature_fdr, escape_prob, cells.var_names
+        d, first, guide_res, pert_res, fdr, signature_fdr, scores, fits, cells.var_names
     )
     cell_table = _cell_table(cells, d, scores, escape_prob)
     params = dict(
@@ -298,7 +298,7 @@ def compute_effects(
         signature_fdr=signature_fdr,
         min_signature_genes=min_signature_genes,
         expression=cells.expression,
-        test="batch-stratified score t test on log1p CP10k",
+        test="batch-stratified Student t test on log1p CP10k",
         fdr="Benjamini-Hochberg over all pairs",
         batches=list(d.batches),
         dropped_perturbations=d.dropped,
@@ -333,10 +333,23 @@ def _test_all(p: _PassResult) -> tuple[TestResult, TestResult | None]:
 
 
 def _score_pass(cells, d, signature, control, chunk_size, max_null_cells, rng, progress):
-    """Per-cell projection on the own perturbation's signature (and all signatures for a control sample)."""
-    norm2 = (signature**2).sum(axis=1)
+    """Per-cell projection on the own perturbation's signature (and all signatures for a control sample).
+
+    The projection weights each signature gene by its effect over its control variance (the
+    linear discriminant for independent genes), scaled so that a full responder scores ~1.
+    """
+    ctrl = Moments(
+        control.n[0].sum(keepdims=True),
+        control.s1[0].sum(0, keepdims=True),
+        control.s2[0].sum(0, keepdims=True),
+    )
+    ctrl_var = np.nan_to_num((ctrl.s2[0] - ctrl.s1[0] ** 2 / ctrl.n[0]) / max(ctrl.n[0] - 1, 1))
+    direction = signature / np.maximum(
+        ctrl_var, np.quantile(ctrl_var[ctrl_var > 0], 0.1) if (ctrl_var > 0).any() else 1.0
+    )
+    norm = (direction * signature).sum(axis=1)
     unit = np.divide(
-        signature, norm2[:, None], out=np.zeros_like(signature), where=norm2[:, None] > 0
+        direction, norm[:, None], out=np.zeros_like(direction), where=norm[:, None] > 0
     )
     ctrl_mean = np.nan_to_num(control.s1[0] / control.n[0][:, None])  # (B, G)
     offset = unit @ ctrl_mean.T  # (K, B): projection of the batch's control mean
@@ -395,7 +408,7 @@ def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
     return table
 
 
-def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, escape_prob, genes):
+def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, scores, fits, genes):
     if res is None:
         return pd.DataFrame(), pd.DataFrame()
     k_of = d.perturbations.get_indexer(d.guide_target.to_numpy())
@@ -417,8 +430,13 @@ def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, escape_prob, gene
             norm2 > 0, (np.nan_to_num(res.delta) * sig).sum(axis=1) / norm2, np.nan
         )
     gcell, gcode = d.guide_cells
-    resp = pd.Series(1.0 - escape_prob[gcell]).groupby(gcode).mean()
-    guides["responder_fraction"] = resp.reindex(np.arange(len(d.guides))).to_numpy()
+    by_guide = pd.Series(scores[gcell]).groupby(gcode)
+    resp = {
+        g: 1.0 - null_fraction(by_guide.get_group(g).to_numpy(), fits[p].null_median)
+        for g, p in enumerate(guides["perturbation"])
+        if p in fits and g in by_guide.groups
+    }
+    guides["responder_fraction"] = [resp.get(g, np.nan) for g in range(len(d.guides))]
     guide_delta = pd.DataFrame(res.delta, index=d.guides, columns=genes)
     return guides, guide_delta
 

@@ -1,11 +1,20 @@
-"""Escaping cells: a two-component mixture on per-cell perturbation scores (after Mixscape).
+"""Escaping cells: which perturbed cells look like controls (semi-parametric, local FDR).
 
 A perturbed cell's score is the projection of its expression, minus the control mean of its
-batch, on its perturbation's signature, scaled so that the average perturbed cell scores about
-1 and controls score about 0. Escapers look like controls, so their scores follow the controls'
-score distribution: the mixture's null component is fixed to the controls' scores (as in
-Mixscape, Papalexi et al. 2021) and only the responder component and the mixing weight are
-learned. scikit-learn's GaussianMixture cannot hold one component fixed, hence this small EM.
+batch, on its perturbation's signature (see ``_engine._score_pass``): controls score about 0,
+responders score high. Escapers look like controls, so their scores follow the control score
+distribution ``f0``, which is known from control cells (a Gaussian: a score is a sum over many
+genes). Unlike Mixscape (Papalexi et al. 2021), the responders' score distribution is *not*
+assumed Gaussian: on log1p counts it is skewed and a Gaussian responder component mistakes its
+left tail for escapers. Instead:
+
+- the escaper fraction ``pi0`` is Storey's estimator on the one-sided null p-values: cells
+  scoring below the null median are escapers' half, ``pi0 = 2 * P(score < null median)``
+  (unbiased when responders rarely score below the null median, conservative otherwise);
+- each cell's escape probability is Efron's local false discovery rate
+  ``pi0 * f0(s) / f(s)``, with ``f`` a kernel density of the perturbed cells' scores
+  (scipy's ``gaussian_kde``), smoothed by a logistic curve in ``s`` (fitted to the raw local
+  FDRs by cross-entropy) so that it decreases strictly with the score and keeps its ranking.
 """
 
 from __future__ import annotations
@@ -14,61 +23,68 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+
+_MAX_KDE_POINTS = 4000  # density fit on a deterministic subsample: KDE cost is O(fit x eval)
 
 
 @dataclass
-class MixtureFit:
-    """Fitted two-component mixture of one perturbation's cell scores."""
+class EscapeFit:
+    """Escape model of one perturbation's cells."""
 
-    responder_fraction: float
-    responder_mean: float
-    responder_sd: float
+    escape_fraction: float
     null_mean: float
     null_sd: float
-    converged: bool
+    null_median: float
+
+    @property
+    def responder_fraction(self) -> float:
+        return 1.0 - self.escape_fraction
 
 
-def fit_escape_mixture(
-    scores: np.ndarray, null_scores: np.ndarray, *, max_iter: int = 200, tol: float = 1e-8
-) -> tuple[MixtureFit, np.ndarray]:
-    """Fit responder vs escaper mixture; return the fit and each cell's escape probability.
+def null_fraction(scores: np.ndarray, null_median: float) -> float:
+    """Storey-type escaper fraction: twice the share of cells scoring below the null median."""
+    if len(scores) == 0:
+        return float("nan")
+    return float(min(1.0, 2.0 * np.mean(scores < null_median)))
+
+
+def fit_escape(scores: np.ndarray, null_scores: np.ndarray) -> tuple[EscapeFit, np.ndarray]:
+    """Escaper fraction of a perturbation and each cell's probability of having escaped.
 
     Parameters
     ----------
     scores
         Scores of the perturbed cells.
     null_scores
-        Scores of control cells on the same signature (defines the escaper component).
-    max_iter
-        Maximum EM iterations.
-    tol
-        Relative change of the log-likelihood that stops EM.
+        Scores of control cells on the same signature (the escapers' distribution).
+
+    Returns
+    -------
+    EscapeFit, ndarray
+        The fit and the per-cell escape probabilities (local FDR).
     """
-    mu0, sd0 = float(np.mean(null_scores)), float(np.std(null_scores, ddof=1))
-    sd0 = max(sd0, 1e-6)
-    log_p0 = stats.norm.logpdf(scores, mu0, sd0)
-    mu1, sd1, pi = max(float(np.quantile(scores, 0.75)), mu0 + sd0), sd0, 0.5
-    ll_old = -np.inf
-    converged = False
-    for _ in range(max_iter):
-        log_p1 = stats.norm.logpdf(scores, mu1, sd1)
-        a, b = np.log1p(-pi) + log_p0, np.log(pi) + log_p1
-        ll = np.logaddexp(a, b)
-        r = np.exp(b - ll)  # responsibility of the responder component
-        if abs(ll.sum() - ll_old) < tol * max(1.0, abs(ll_old)):
-            converged = True
-            break
-        ll_old = ll.sum()
-        mass = r.sum()
-        if mass < 1e-9:  # everybody escaped: no responder component left
-            pi, r = 0.0, np.zeros_like(r)
-            converged = True
-            break
-        pi = float(np.clip(mass / len(scores), 1e-6, 1 - 1e-6))
-        mu1 = float(np.sum(r * scores) / mass)
-        sd1 = float(max(np.sqrt(np.sum(r * (scores - mu1) ** 2) / mass), 1e-3 * sd0))
-    if mu1 < mu0:  # the free component sits on the wrong side: it is not a response
-        r = np.zeros_like(r)
-        pi = 0.0
-    fit = MixtureFit(float(r.mean()) if len(r) else np.nan, mu1, sd1, mu0, sd0, converged)
-    return fit, 1.0 - r
+    mu0 = float(np.mean(null_scores))
+    sd0 = max(float(np.std(null_scores, ddof=1)), 1e-9)
+    median0 = float(np.median(null_scores))
+    pi0 = null_fraction(scores, median0)
+    fit = EscapeFit(pi0, mu0, sd0, median0)
+    if len(scores) < 3 or np.ptp(scores) == 0:
+        return fit, np.full(len(scores), pi0)
+    step = max(1, len(scores) // _MAX_KDE_POINTS)
+    density = stats.gaussian_kde(np.sort(scores)[::step])(scores)
+    lfdr = np.minimum(1.0, pi0 * stats.norm.pdf(scores, mu0, sd0) / np.maximum(density, 1e-300))
+    return fit, _logistic_smooth(scores, lfdr, mu0, sd0)
+
+
+def _logistic_smooth(scores: np.ndarray, target: np.ndarray, mu0: float, sd0: float) -> np.ndarray:
+    """Fit ``expit(a - b * z)`` (``z`` = standardised score, ``b >= 0``) to soft labels ``target``."""
+    z = (scores - mu0) / sd0
+
+    def loss(theta: np.ndarray) -> float:
+        eta = theta[0] - np.exp(theta[1]) * z
+        return -float(np.mean(target * log_expit(eta) + (1 - target) * log_expit(-eta)))
+
+    theta = minimize(loss, x0=np.array([0.0, 0.0]), method="L-BFGS-B").x
+    return expit(theta[0] - np.exp(theta[1]) * z)

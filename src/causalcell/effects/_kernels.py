@@ -140,15 +140,16 @@ def stratified_test(groups: Moments, control: Moments) -> TestResult:
     controls get weight 0), so ``delta`` is the usual perturbed-minus-control mean when there is
     one batch.
 
-    The test is the score test of "no effect" (group and controls of a batch share one
-    distribution): the variance of ``delta`` uses the pooled variance of group and controls
-    around their joint mean in each batch, ``v_b (1 / n_group_b + 1 / n_control_b)``. Unlike the
-    Welch t, whose small-group variance estimate is correlated with its mean for sparse,
-    right-skewed single-cell data (anticonservative for lowly expressed genes), this statistic
-    stays calibrated on non-targeting cells (see the calibration test). A strong true effect
-    inflates the pooled variance, which only makes the test conservative where p is already tiny.
-    Degrees of freedom: ``n_group + n_control - 2 * n_batches``, so single profiles per condition
-    (``expression='log'``) borrow the controls' variance.
+    The test is a batch-stratified Student t test: the variance of ``delta`` uses the variance
+    pooled within group and controls of each batch, ``v_b (1 / n_group_b + 1 / n_control_b)``,
+    which is the exact null model "group and controls share one distribution". The Welch t
+    instead estimates the small group's variance on its own; for sparse, right-skewed
+    single-cell data that estimate is correlated with the group mean and the test is
+    anticonservative for lowly expressed genes (on Papalexi et al.'s non-targeting cells, random
+    groups of 300 gave 6.3% of p < 0.05 with Welch, 5.0% with this test; see
+    ``tests/effects/test_papalexi.py``). Degrees of freedom: ``n_group + n_control - 2 * n_batches``;
+    a single profile per condition (``expression='log'``) is compared with the controls'
+    variance (the classical test of one new observation against a reference sample).
     """
     nc_b = control.n[0]  # (B,)
     has_ctrl = nc_b > 0
@@ -165,9 +166,8 @@ def stratified_test(groups: Moments, control: Moments) -> TestResult:
 
     n_tot = n_kb + nc_b[None]  # (K, B)
     with np.errstate(divide="ignore", invalid="ignore"):
-        between = (n_kb * nc_b[None] / n_tot)[..., None] * diff**2
         df_b = np.maximum(n_tot - 2, 0)
-        v0 = (ssk + ssc[None] + between) / df_b[..., None]  # pooled null variance per batch
+        v0 = (ssk + ssc[None]) / df_b[..., None]  # variance pooled within group and controls
         inv_n = np.where(n_kb > 0, 1 / n_kb + 1 / nc_b[None], 0.0)
         var = np.einsum("kb,kbg->kg", w**2 * inv_n, np.where(n_kb[..., None] > 0, v0, 0.0))
         se = np.sqrt(var)
