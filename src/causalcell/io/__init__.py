@@ -2,7 +2,6 @@
 
 from causalcell.io._labels import (
     CONTROL,
-    guide_target_map,
     is_control_part,
     normalize_label,
     normalize_labels,
@@ -16,7 +15,6 @@ __all__ = [
     "CONTROL",
     "Cells",
     "canonical_obs",
-    "guide_target_map",
     "is_control_part",
     "iter_row_blocks",
     "normalize_label",

@@ -79,21 +79,3 @@ def normalize_labels(labels: Iterable[object]) -> pd.Categorical:
 def split_label(label: str) -> list[str]:
     """Targets of a canonical label (``[]`` for the control)."""
     return [] if label == CONTROL else label.split(SEP)
-
-
-def guide_target_map(guides: pd.Series, perturbations: pd.Series) -> dict[str, str]:
-    """Map each guide id to the single target it hits, from cells with one guide.
-
-    Cells carrying several guides (``"g1+g2"``) are skipped; a guide seen with two different
-    single targets is ambiguous and raises.
-    """
-    mapping: dict[str, str] = {}
-    pairs = pd.DataFrame({"g": guides.astype(str), "p": perturbations.astype(str)})
-    pairs = pairs[~pairs["g"].str.contains(r"\+", regex=True)].drop_duplicates()
-    for guide, target in zip(pairs["g"], pairs["p"], strict=True):
-        if mapping.setdefault(guide, target) != target:
-            raise ValueError(
-                f"guide {guide!r} is assigned to two perturbations ({mapping[guide]!r} and "
-                f"{target!r}); fix obs['guide'] or obs['perturbation']"
-            )
-    return mapping
