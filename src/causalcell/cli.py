@@ -82,6 +82,30 @@ def effects(
 
 
 @app.command()
+def network(
+    cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: source,target,weight,score.")],
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    perturbation_key: PerturbationKey = "perturbation",
+    method: Annotated[
+        str, typer.Option(help="Inference method (see causalcell.network.list_methods()).")
+    ] = "causalcell",
+    responders_only: Annotated[
+        bool, typer.Option(help="Estimate effects without escaping cells.")
+    ] = False,
+) -> None:
+    """Direct regulatory edges, ranked by confidence."""
+    from causalcell.io import write_csv_atomic
+    from causalcell.network import infer_network
+
+    data = _load_cells(cells, expression, perturbation_key)
+    edges = infer_network(data, method=method, responders_only=responders_only, rng=seed)
+    write_csv_atomic(edges, out, index=False)
+    _done(f"{len(edges)} edges -> {out}")
+
+
+@app.command()
 def run(
     cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html and tables).")],

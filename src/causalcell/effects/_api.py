@@ -77,7 +77,7 @@ def effects(
         - ``uns['guides']``: per guide ``perturbation``, ``n_cells``, ``knockdown``,
           ``knockdown_pval``, ``signature_ratio`` (efficacy along the perturbation's signature,
           1 = average guide, 0 = no effect), ``responder_fraction``.
-        - ``uns['guide_delta']``: guides x genes effects.
+        - ``uns['guide_delta']``, ``uns['guide_se']``: guides x genes effects and standard errors.
         - ``uns['cells']``: per perturbed cell ``perturbation``, ``score``, ``escape_prob``.
         - ``uns['effects']['params']``: the parameters used.
     """
@@ -118,6 +118,7 @@ def to_anndata(result: EffectsResult) -> ad.AnnData:
     )
     out.uns["guides"] = result.guides
     out.uns["guide_delta"] = result.guide_delta
+    out.uns["guide_se"] = result.guide_se
     out.uns["cells"] = result.cells
     out.uns["effects"] = {"params": _h5_safe(result.params)}
     return out

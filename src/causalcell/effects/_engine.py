@@ -234,6 +234,7 @@ class EffectsResult:
     table: pd.DataFrame  # per perturbation
     guides: pd.DataFrame  # per guide
     guide_delta: pd.DataFrame  # guides x genes
+    guide_se: pd.DataFrame  # guides x genes
     cells: pd.DataFrame  # per perturbed cell: score, escape probability
     params: dict
 
@@ -285,7 +286,7 @@ def compute_effects(
         fdr = bh_fdr(pert_res.pval)
 
     table = _perturbation_table(d, first, pert_res, fits, escape_prob)
-    guides, guide_delta = _guide_tables(
+    guides, guide_delta, guide_se = _guide_tables(
         d, first, guide_res, pert_res, fdr, signature_fdr, scores, fits, cells.var_names
     )
     cell_table = _cell_table(cells, d, scores, escape_prob)
@@ -321,6 +322,7 @@ def compute_effects(
         table,
         guides,
         guide_delta,
+        guide_se,
         cell_table,
         params,
     )
@@ -410,7 +412,7 @@ def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
 
 def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, scores, fits, genes):
     if res is None:
-        return pd.DataFrame(), pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     k_of = d.perturbations.get_indexer(d.guide_target.to_numpy())
     guides = pd.DataFrame(index=d.guides)
     guides["perturbation"] = d.guide_target.to_numpy()
@@ -438,7 +440,8 @@ def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, scores, fits, gen
     }
     guides["responder_fraction"] = [resp.get(g, np.nan) for g in range(len(d.guides))]
     guide_delta = pd.DataFrame(res.delta, index=d.guides, columns=genes)
-    return guides, guide_delta
+    guide_se = pd.DataFrame(res.se, index=d.guides, columns=genes)
+    return guides, guide_delta, guide_se
 
 
 def _cell_table(

@@ -1,0 +1,21 @@
+"""Direct causal gene networks from perturbation effects."""
+
+from causalcell.network._api import infer_network
+from causalcell.network._methods import METHODS, EdgeScores, NetworkMethod, list_methods
+from causalcell.network._metrics import candidate_pairs, evaluate, truth_frame
+from causalcell.network._profiles import Profiles
+from causalcell.network._total import TotalEffects, total_effects
+
+__all__ = [
+    "METHODS",
+    "EdgeScores",
+    "NetworkMethod",
+    "Profiles",
+    "TotalEffects",
+    "candidate_pairs",
+    "evaluate",
+    "infer_network",
+    "list_methods",
+    "total_effects",
+    "truth_frame",
+]

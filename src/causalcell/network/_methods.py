@@ -1,0 +1,188 @@
+"""Network inference methods: pure functions on :class:`Profiles`, registered with metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.ensemble import ExtraTreesRegressor
+
+from causalcell.network._profiles import Profiles
+from causalcell.network._total import total_effects
+
+
+@dataclass
+class EdgeScores:
+    """Scores and signed weights of candidate edges ``sources[i] -> genes[j]``."""
+
+    score: np.ndarray
+    weight: np.ndarray
+    sources: pd.Index
+    genes: pd.Index
+
+    def to_frame(self) -> pd.DataFrame:
+        """Edges with positive score, without self-loops, sorted by score (descending)."""
+        i, j = np.nonzero(self.score > 0)
+        src, tgt = self.sources[i], self.genes[j]
+        keep = np.asarray(src != tgt)
+        frame = pd.DataFrame(
+            {
+                "source": src[keep],
+                "target": tgt[keep],
+                "weight": self.weight[i, j][keep],
+                "score": self.score[i, j][keep],
+            }
+        )
+        return frame.sort_values(
+            ["score", "source", "target"], ascending=[False, True, True], ignore_index=True
+        )
+
+
+@dataclass(frozen=True)
+class NetworkMethod:
+    """A registered method: its function and what it claims."""
+
+    name: str
+    fn: Callable[..., EdgeScores]
+    description: str
+    reference: str
+    direct: bool
+
+
+METHODS: dict[str, NetworkMethod] = {}
+
+
+def register(name: str, description: str, reference: str = "", direct: bool = True):
+    """Decorator adding a method to :data:`METHODS`."""
+
+    def wrap(fn: Callable[..., EdgeScores]) -> Callable[..., EdgeScores]:
+        METHODS[name] = NetworkMethod(name, fn, description, reference, direct)
+        return fn
+
+    return wrap
+
+
+def list_methods() -> pd.DataFrame:
+    """The registered methods as a table."""
+    return pd.DataFrame(
+        [(m.name, m.direct, m.description, m.reference) for m in METHODS.values()],
+        columns=["method", "direct", "description", "reference"],
+    ).set_index("method")
+
+
+def _no_self(scores: EdgeScores) -> EdgeScores:
+    col = {g: k for k, g in enumerate(scores.genes)}
+    for i, s in enumerate(scores.sources):
+        if s in col:
+            scores.score[i, col[s]] = 0.0
+    return scores
+
+
+@register(
+    "zscore",
+    "Total effect as direct: |z| of the perturbation's effect (knockout z-score baseline)",
+    "Prill et al. 2010; CausalBench",
+    direct=False,
+)
+def zscore(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
+    te = total_effects(profiles)
+    return _no_self(EdgeScores(np.abs(te.z), te.T, te.sources, te.genes))
+
+
+@register(
+    "correlation", "|Pearson correlation| of genes across conditions (undirected)", direct=False
+)
+def correlation(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
+    r = np.nan_to_num(np.corrcoef(profiles.delta, rowvar=False))
+    return _no_self(EdgeScores(np.abs(r), r, profiles.genes, profiles.genes))
+
+
+def _square_total(profiles: Profiles):
+    te = total_effects(profiles)
+    measured = [s for s, pu in zip(te.sources, te.per_unit, strict=True) if pu]
+    cols = te.genes.get_indexer(measured)
+    rows = te.sources.get_indexer(measured)
+    return te, pd.Index(measured), te.T[np.ix_(rows, cols)]
+
+
+@register(
+    "inverse",
+    "Direct effects G = I - V / diag(V), V a ridge inverse of the total-effect matrix",
+    "Brown et al. (inspre) 2024",
+)
+def inverse(
+    profiles: Profiles, rng: np.random.Generator | None = None, *, ridge: float = 1e-3
+) -> EdgeScores:
+    """``ridge`` is relative to the mean eigenvalue of ``T'T`` (scale-free)."""
+    _, measured, T = _square_total(profiles)
+    n = len(measured)
+    gram = T.T @ T
+    V = np.linalg.solve(gram + ridge * np.trace(gram) / n * np.eye(n), T.T)
+    G = np.eye(n) - V / np.diag(V)[None, :]
+    return _no_self(EdgeScores(np.abs(G), G, measured, measured))
+
+
+def conditional_importance(
+    profiles: Profiles, rng: np.random.Generator, *, n_estimators: int = 300
+) -> tuple[np.ndarray, pd.Index]:
+    """Importance of each measured perturbed gene for each gene across conditions.
+
+    For target ``j``, the conditions that do not perturb ``j`` (plus the control, delta 0) are a
+    set of interventional samples; ``j``'s effect is regressed on the effects of the candidate
+    regulators with extremely randomised trees (scikit-learn). A regulator whose changes explain
+    ``j``'s changes given the others is a direct parent; an indirect one is screened off by the
+    intermediate gene (the conditional-independence view of the sparse inverse).
+    """
+    te = total_effects(profiles)
+    regulators = pd.Index([s for s, pu in zip(te.sources, te.per_unit, strict=True) if pu])
+    reg_cols = profiles.genes.get_indexer(regulators)
+    X_all = np.vstack([profiles.delta[:, reg_cols], np.zeros((1, len(reg_cols)))])
+    importance = np.zeros((len(regulators), len(profiles.genes)))
+    seeds = rng.integers(0, 2**31 - 1, size=len(profiles.genes))
+    for j, gene in enumerate(profiles.genes):
+        rows = np.r_[~profiles.perturbs(gene), True]
+        features = np.flatnonzero(regulators != gene)
+        y = np.r_[profiles.delta[:, j], 0.0][rows]
+        if rows.sum() < 3 or np.ptp(y) == 0 or len(features) == 0:
+            continue
+        model = ExtraTreesRegressor(
+            n_estimators=n_estimators, max_features="sqrt", random_state=int(seeds[j])
+        )
+        model.fit(X_all[rows][:, features], y)
+        importance[features, j] = model.feature_importances_
+    return importance, regulators
+
+
+@register(
+    "conditional",
+    "Importance of each perturbed gene for each gene across interventional conditions (trees)",
+    "Huynh-Thu et al. 2010 (GENIE3) on interventional profiles",
+)
+def conditional(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
+    rng = np.random.default_rng(rng)
+    importance, regulators = conditional_importance(profiles, rng)
+    te = total_effects(profiles)
+    weight = te.T[te.sources.get_indexer(regulators)]
+    return _no_self(EdgeScores(importance, weight, regulators, profiles.genes))
+
+
+def _rank01(x: np.ndarray) -> np.ndarray:
+    return rankdata(x, method="average").reshape(x.shape) / x.size
+
+
+@register(
+    "causalcell",
+    "Direct edges: rank average of total-effect evidence (IV z) and conditional importance",
+    "this package",
+)
+def causalcell_direct(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
+    rng = np.random.default_rng(rng)
+    total = zscore(profiles)
+    importance, regulators = conditional_importance(profiles, rng)
+    score = _rank01(total.score)
+    rows = total.sources.get_indexer(regulators)
+    score[rows] = 0.5 * (score[rows] + _rank01(importance))
+    return _no_self(EdgeScores(score, total.weight, total.sources, total.genes))
