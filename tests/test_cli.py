@@ -151,3 +151,40 @@ def test_log_expression_option(tmp_path):
     assert main(["effects", str(path), "--out", str(out)]) == 2  # negative? no: non-integer counts
     assert main(["effects", str(path), "--out", str(out), "--expression", "log"]) == 0
     assert ad.read_h5ad(out).layers["delta"][0, 0] == pytest.approx(-2, abs=0.3)
+
+
+def test_predict_command(tmp_path, cells_file, capsys):
+    out = tmp_path / "pred.csv"
+    listing = tmp_path / "list.txt"
+    listing.write_text("B+A\nG7\n")
+    assert (
+        main(["predict", str(cells_file), "--perturbations", str(listing), "--out", str(out)]) == 0
+    )
+    pred = pd.read_csv(out, index_col=0)
+    assert list(pred.index) == ["B+A", "G7"]
+    assert pred.shape[1] == 40
+    assert (
+        main(
+            [
+                "predict",
+                str(cells_file),
+                "--perturbations",
+                "NOPE",
+                "--out",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown perturbation targets" in err[0]
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_network_command(tmp_path, cells_file):
+    out = tmp_path / "edges.csv"
+    assert main(["network", str(cells_file), "--out", str(out), "--method", "zscore"]) == 0
+    edges = pd.read_csv(out)
+    assert list(edges.columns) == ["source", "target", "weight", "score"]
+    assert edges["score"].is_monotonic_decreasing
+    assert main(["network", str(cells_file), "--out", str(out), "--method", "nope"]) == 2

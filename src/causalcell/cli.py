@@ -106,6 +106,47 @@ def network(
 
 
 @app.command()
+def predict(
+    cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
+    perturbations: Annotated[
+        str,
+        typer.Option("--perturbations", help="Comma-separated list, or a file with one per line."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output CSV: perturbations x genes, delta vs control.")
+    ],
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    perturbation_key: PerturbationKey = "perturbation",
+    model: Annotated[
+        str, typer.Option(help="auto (cross-validated), linear, additive, train_mean, no_change.")
+    ] = "auto",
+    allow_unknown: Annotated[
+        bool, typer.Option(help="Predict the training mean for unknown genes.")
+    ] = False,
+    uncertainty: Annotated[
+        Path | None, typer.Option(help="Also write per-gene standard deviations here.")
+    ] = None,
+) -> None:
+    """Predict responses to perturbations (unseen genes, combinations) from the measured ones."""
+    from causalcell.io import write_csv_atomic
+    from causalcell.predict import predict as run_predict
+
+    spec = Path(perturbations)
+    labels = (
+        [line.strip() for line in spec.read_text().splitlines()]
+        if spec.is_file()
+        else perturbations
+    )
+    data = _load_cells(cells, expression, perturbation_key)
+    pred, sd = run_predict(data, labels, model=model, allow_unknown=allow_unknown, rng=seed)
+    write_csv_atomic(pred, out)
+    if uncertainty is not None:
+        write_csv_atomic(sd, uncertainty)
+    _done(f"predicted {len(pred)} perturbations -> {out}")
+
+
+@app.command()
 def run(
     cells: Annotated[Path, typer.Argument(help="Cells: .h5ad, 10x folder or CSV table.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (report.html and tables).")],

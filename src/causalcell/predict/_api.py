@@ -1,0 +1,91 @@
+"""Front end: fit on cells or effects, predict a list of perturbations."""
+
+from __future__ import annotations
+
+import anndata as ad
+import pandas as pd
+
+from causalcell._errors import InputError
+from causalcell._utils import RngLike, as_rng
+from causalcell.io import Cells
+from causalcell.predict._auto import AutoPredictor
+from causalcell.predict._data import Responses, parse_perturbations, targets_of
+from causalcell.predict._models import MODELS
+
+
+def make_model(name: str = "auto", random_state: int | None = 0):
+    """A fresh predictor by name: ``auto`` or one of :data:`MODELS`."""
+    if name == "auto":
+        return AutoPredictor(random_state=random_state)
+    if name not in MODELS:
+        raise InputError(f"unknown model {name!r}; choose 'auto' or one of {sorted(MODELS)}")
+    return MODELS[name]()
+
+
+def predict(
+    data: ad.AnnData | Cells | Responses,
+    perturbations: str | list[str],
+    *,
+    model: str = "auto",
+    allow_unknown: bool = False,
+    rng: RngLike = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit on the measured perturbations and predict the responses to ``perturbations``.
+
+    Parameters
+    ----------
+    data
+        Cells (effects are estimated first), an effects AnnData, or :class:`Responses`.
+    perturbations
+        Labels to predict (comma-separated string or list; combinations with ``+``).
+    model
+        ``"auto"`` (cross-validated choice), ``"linear"``, ``"additive"``, ``"train_mean"``,
+        ``"no_change"``.
+    allow_unknown
+        Predict the training mean for target genes that are neither measured nor perturbed in
+        the data (default: refuse them with an error naming them).
+    rng
+        Seed or Generator (cross-validation folds).
+
+    Returns
+    -------
+    prediction, uncertainty
+        Perturbations x genes: predicted delta vs control (log1p CP10k) and its per-gene
+        standard deviation; rows named as requested (``"STAT1+JAK2"`` stays as written).
+    """
+    requested = parse_perturbations(perturbations)
+    labels = list(requested.values())
+    rng = as_rng(rng)
+    responses = _responses(data, rng)
+    if not allow_unknown:
+        _check_known(labels, responses)
+    fitted = make_model(model, random_state=int(rng.integers(2**31 - 1))).fit(responses)
+    prediction, sd = fitted.predict(labels), fitted.uncertainty_
+    names = pd.Index(list(requested), name="perturbation")
+    prediction.index, sd.index = names, names
+    return prediction, sd
+
+
+def _check_known(labels: list[str], responses: Responses) -> None:
+    known = set(responses.genes) | {g for p in responses.perturbations for g in targets_of(p)}
+    unknown = sorted({g for p in labels for g in targets_of(p)} - known)
+    if unknown:
+        raise InputError(
+            f"unknown perturbation targets {unknown[:5]}: neither measured genes nor perturbed in the "
+            "data, so nothing places them; fix the names or pass --allow-unknown (training mean)"
+        )
+
+
+def _responses(data, rng) -> Responses:
+    if isinstance(data, Responses):
+        return data
+    if isinstance(data, ad.AnnData) and "delta" in data.layers:
+        return Responses.from_effects(data)
+    from causalcell.effects import compute_effects, to_anndata
+    from causalcell.io import validate_cells
+
+    cells = data if isinstance(data, Cells) else validate_cells(data)
+    result = compute_effects(
+        cells, escape=False, min_cells=1 if cells.expression == "log" else 3, rng=rng
+    )
+    return Responses.from_effects(to_anndata(result))

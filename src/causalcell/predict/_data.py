@@ -1,0 +1,86 @@
+"""Training data of the predictors: measured perturbation responses (deltas vs control)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from causalcell._errors import InputError
+from causalcell.io import normalize_label, split_label
+
+
+@dataclass
+class Responses:
+    """Measured responses: one row per perturbation, one column per gene (log1p CP10k deltas).
+
+    Attributes
+    ----------
+    delta
+        Perturbations x genes.
+    perturbations
+        Canonical labels (``"A"``, ``"A+B"``).
+    genes
+        Gene names.
+    se
+        Standard errors (NaN where unknown).
+    """
+
+    delta: np.ndarray
+    perturbations: pd.Index
+    genes: pd.Index
+    se: np.ndarray | None = None
+
+    @classmethod
+    def from_effects(cls, effects: ad.AnnData) -> Responses:
+        """From :func:`causalcell.effects.effects` output."""
+        return cls(
+            np.nan_to_num(np.asarray(effects.layers["delta"], float)),
+            pd.Index(effects.obs_names),
+            pd.Index(effects.var_names),
+            np.asarray(effects.layers["se"], float),
+        )
+
+    def subset(self, perturbations) -> Responses:
+        """Rows for the given perturbations."""
+        idx = self.perturbations.get_indexer(perturbations)
+        if (idx < 0).any():
+            raise InputError(
+                f"perturbations not in the data: {list(pd.Index(perturbations)[idx < 0][:5])}"
+            )
+        se = None if self.se is None else self.se[idx]
+        return Responses(self.delta[idx], self.perturbations[idx], self.genes, se)
+
+    @property
+    def singles(self) -> dict[str, int]:
+        """Row of each single-gene perturbation."""
+        return {p: i for i, p in enumerate(self.perturbations) if "+" not in p}
+
+
+def parse_perturbations(spec: str | list[str]) -> dict[str, str]:
+    """Map each requested label (as written) to its canonical form; controls are rejected.
+
+    ``spec`` is a comma-separated string or a list; blanks are skipped, repeats dropped.
+    """
+    items = [s for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    items = [s.strip() for s in items if str(s).strip()]
+    if not items:
+        raise InputError(
+            "no perturbations to predict; give a comma-separated list or a file, one per line"
+        )
+    out = []
+    for item in items:
+        label = normalize_label(item)
+        if label == "control":
+            raise InputError(
+                f"{item!r} is the control; predictions are deltas vs control (always 0)"
+            )
+        out.append((item, label))
+    return dict(out)
+
+
+def targets_of(label: str) -> list[str]:
+    """Genes targeted by a canonical label."""
+    return split_label(label)

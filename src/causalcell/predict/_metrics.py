@@ -1,0 +1,89 @@
+"""Prediction metrics of the field (GEARS, cell-eval, Systema), on deltas vs control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+
+def _top_de(true: np.ndarray, top: int) -> np.ndarray:
+    return np.argsort(-np.abs(true))[:top]
+
+
+def pearson_delta(pred: np.ndarray, true: np.ndarray, top: int | None = 20) -> float:
+    """Pearson correlation of predicted and true delta on the top-``top`` DE genes (all if None)."""
+    idx = _top_de(true, top) if top else slice(None)
+    p, t = pred[idx], true[idx]
+    if np.std(p) == 0 or np.std(t) == 0:
+        return 0.0
+    return float(np.corrcoef(p, t)[0, 1])
+
+
+def mse(pred: np.ndarray, true: np.ndarray, top: int | None = 20) -> float:
+    """Mean squared error on the top-``top`` DE genes."""
+    idx = _top_de(true, top) if top else slice(None)
+    return float(np.mean((pred[idx] - true[idx]) ** 2))
+
+
+def direction_accuracy(pred: np.ndarray, true: np.ndarray, top: int | None = 20) -> float:
+    """Fraction of the top-``top`` DE genes whose predicted change has the right sign."""
+    idx = _top_de(true, top) if top else slice(None)
+    return float(np.mean(np.sign(pred[idx]) == np.sign(true[idx])))
+
+
+PER_PERTURBATION: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "pearson_delta_top20": pearson_delta,
+    "mse_top20": mse,
+    "direction_top20": direction_accuracy,
+    "pearson_delta_all": lambda p, t: pearson_delta(p, t, None),
+}
+
+
+def discrimination_score(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """cell-eval's perturbation discrimination: per perturbation, 1 - normalised rank of its own
+    true profile among all true profiles by L1 distance to the prediction (1 = best, 0.5 = chance)."""
+    n = len(true)
+    if n < 2:
+        return np.full(n, np.nan)
+    dist = np.abs(pred[:, None, :] - true[None, :, :]).sum(axis=2)
+    own = np.diag(dist)
+    rank = (dist < own[:, None]).sum(axis=1)
+    return 1.0 - rank / (n - 1)
+
+
+def centroid_accuracy(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Systema's centroid accuracy: after removing the average response of the evaluated
+    perturbations, is each prediction closest to its own true perturbation-specific effect?"""
+    if len(true) < 2:
+        return np.full(len(true), np.nan)
+    centre = true.mean(axis=0)
+    p, t = pred - centre, true - centre
+    dist = ((p[:, None, :] - t[None, :, :]) ** 2).sum(axis=2)
+    return (dist.argmin(axis=1) == np.arange(len(true))).astype(float)
+
+
+def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
+    """All metrics per perturbation (rows of ``true``; columns aligned by gene name)."""
+    pred = pred.loc[true.index, true.columns]
+    P, T = pred.to_numpy(float), true.to_numpy(float)
+    out = pd.DataFrame(index=true.index)
+    for name, fn in PER_PERTURBATION.items():
+        out[name] = [fn(p, t) for p, t in zip(P, T, strict=True)]
+    out["discrimination"] = discrimination_score(P, T)
+    out["centroid_accuracy"] = centroid_accuracy(P, T)
+    return out
+
+
+def bootstrap_ci(
+    values: np.ndarray, rng: np.random.Generator, n_boot: int = 2000, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over perturbations."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return (np.nan, np.nan)
+    means = rng.choice(values, size=(n_boot, len(values)), replace=True).mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
