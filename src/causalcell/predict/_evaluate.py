@@ -30,7 +30,7 @@ def simulation_split(perturbations, *, test_fraction: float = 0.25, rng: RngLike
     labels = list(perturbations)
     genes = sorted({g for p in labels if len(targets_of(p)) == 1 for g in targets_of(p)})
     held = (
-        set(rng.choice(genes, size=max(1, int(round(test_fraction * len(genes)))), replace=False))
+        set(rng.choice(genes, size=max(1, round(test_fraction * len(genes))), replace=False))
         if genes
         else set()
     )
