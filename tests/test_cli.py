@@ -163,6 +163,7 @@ def test_predict_command(tmp_path, cells_file, capsys):
     pred = pd.read_csv(out, index_col=0)
     assert list(pred.index) == ["B+A", "G7"]
     assert pred.shape[1] == 40
+    capsys.readouterr()
     assert (
         main(
             [
