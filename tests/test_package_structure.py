@@ -12,6 +12,10 @@ PUBLIC_MODULES = [
     "causalcell.effects",
     "causalcell.datasets",
     "causalcell.mr",
+    "causalcell.dml",
+    "causalcell.network",
+    "causalcell.predict",
+    "causalcell.sim",
     "causalcell.pl",
 ]
 

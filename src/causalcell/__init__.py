@@ -13,12 +13,36 @@ from causalcell._errors import InputError
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("datasets", "effects", "io", "mr", "network", "pipeline", "pl", "predict", "report", "sim")
+_SUBMODULES = (
+    "datasets",
+    "dml",
+    "effects",
+    "io",
+    "mr",
+    "network",
+    "pipeline",
+    "pl",
+    "predict",
+    "report",
+    "sim",
+)
 
 __all__ = ["InputError", "__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from causalcell import datasets, effects, io, mr, network, pipeline, pl, predict, report, sim  # noqa: F401
+    from causalcell import (  # noqa: F401
+        datasets,
+        dml,
+        effects,
+        io,
+        mr,
+        network,
+        pipeline,
+        pl,
+        predict,
+        report,
+        sim,
+    )
 
 
 def __getattr__(name: str):

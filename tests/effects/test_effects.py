@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
-from tests.conftest import make_counts_screen
 
 from causalcell.effects import effects
 from causalcell.io import validate_cells
+from tests.conftest import make_counts_screen
 
 
 def test_planted_effects_are_found(screen):

@@ -18,6 +18,7 @@ def infer_network(
     method: str = "causalcell",
     level: str = "guide",
     responders_only: bool = False,
+    options: dict | None = None,
     rng: RngLike = None,
 ) -> pd.DataFrame:
     """Infer direct regulatory edges from perturbation data.
@@ -35,6 +36,8 @@ def infer_network(
         ``"guide"``: each guide is an instrument; ``"perturbation"``: pool guides.
     responders_only
         Estimate effects without escaping cells.
+    options
+        Method options, e.g. ``{"n_estimators": 100, "min_z": 2.0}`` for ``"causalcell"``.
     rng
         Seed or Generator.
 
@@ -49,7 +52,7 @@ def infer_network(
         raise InputError(f"unknown network method {method!r}; choose one of {sorted(METHODS)}")
     rng = as_rng(rng)
     profiles = _profiles(data, level, responders_only, rng)
-    return METHODS[method].fn(profiles, rng).to_frame()
+    return METHODS[method].fn(profiles, rng, **(options or {})).to_frame()
 
 
 def _profiles(data, level: str, responders_only: bool, rng) -> Profiles:

@@ -33,7 +33,9 @@ def total_effects(profiles: Profiles) -> TotalEffects:
     ``i`` (``delta[c, i]``, the first stage) is an instrument strength, and the total effect is the
     ratio estimator pooled over instruments (two-stage least squares without intercept):
     ``T[i, j] = sum_c delta[c, i] delta[c, j] / sum_c delta[c, i]^2``. A dead guide (no change of
-    ``i``) gets no weight. For an unmeasured source the effect of its conditions is averaged.
+    ``i``) gets no weight. For an unmeasured source the perturbation is assumed to lower it
+    (knockout, CRISPRi: loss of function) by one unit, so ``T = -mean delta``: the sign is that of
+    the regulation (an activator's knockout lowers its targets: positive ``T``).
     The evidence ``z[i, j]`` combines the conditions' z-scores weighted by instrument strength
     (Stouffer), so it does not depend on the scaling.
     """
@@ -59,8 +61,8 @@ def total_effects(profiles: Profiles) -> TotalEffects:
                 # weights first / ||first||: unit norm (Stouffer) and signed like T
                 z[i] = (first / np.sqrt(denom)) @ zc[rows]
                 continue
-        T[i] = d.mean(axis=0)
+        T[i] = -d.mean(axis=0)
         with np.errstate(invalid="ignore"):
             se[i] = np.sqrt(np.nansum(s**2, axis=0)) / len(rows)
-        z[i] = zc[rows].sum(axis=0) / np.sqrt(len(rows))
+        z[i] = -zc[rows].sum(axis=0) / np.sqrt(len(rows))
     return TotalEffects(T, se, z, sources, profiles.genes, per_unit)

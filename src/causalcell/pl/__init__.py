@@ -7,5 +7,14 @@ from causalcell.pl._effects import (
     knockdown,
     volcano,
 )
+from causalcell.pl._network import edge_heatmap, prediction_scores
 
-__all__ = ["calibration_qq", "effect_heatmap", "guide_efficacy", "knockdown", "volcano"]
+__all__ = [
+    "calibration_qq",
+    "edge_heatmap",
+    "effect_heatmap",
+    "guide_efficacy",
+    "knockdown",
+    "prediction_scores",
+    "volcano",
+]

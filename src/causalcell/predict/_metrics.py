@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from causalcell._utils import as_rng
+
 
 def _top_de(true: np.ndarray, top: int) -> np.ndarray:
     return np.argsort(-np.abs(true))[:top]
@@ -77,9 +79,10 @@ def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
 
 
 def bootstrap_ci(
-    values: np.ndarray, rng: np.random.Generator, n_boot: int = 2000, level: float = 0.95
+    values: np.ndarray, *, rng: RngLike = None, n_boot: int = 2000, level: float = 0.95
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean over perturbations."""
+    rng = as_rng(rng)
     values = np.asarray(values, float)
     values = values[np.isfinite(values)]
     if len(values) < 2:
