@@ -68,11 +68,13 @@ def effects(
         One row per perturbation (controls excluded), one column per gene:
 
         - ``X`` and ``layers['delta']``: effect on log1p CP10k.
-        - ``layers['se']``, ``layers['pval']`` (batch-stratified Student t test, calibrated on non-targeting cells), ``layers['fdr']``
+        - ``layers['se']``, ``layers['pval']`` (batch-stratified Student t test; its calibration is checked on non-targeting cells by :func:`null_calibration`), ``layers['fdr']``
           (Benjamini-Hochberg over all perturbation x gene pairs).
         - ``obs``: ``n_cells``, ``n_targets``, ``target_measured``, ``knockdown`` (fraction of the
           target's mRNA lost, for a measured single target), ``knockdown_pval``, ``n_guides``,
-          ``responder_fraction``, ``n_escapers``.
+          ``responder_fraction`` (escape model with signatures cross-fitted on random halves of
+          the cells; NaN where either half shows fewer than 3 signature genes), ``n_escapers``
+          (expected number, ``(1 - responder_fraction) * n_cells``).
         - ``var['control_mean']``: mean log1p CP10k of control cells (batch-pooled).
         - ``uns['guides']``: per guide ``perturbation``, ``n_cells``, ``knockdown``,
           ``knockdown_pval``, ``signature_ratio`` (efficacy along the perturbation's signature,

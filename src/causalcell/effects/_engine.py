@@ -42,10 +42,13 @@ class _Design:
     guide_target: pd.Series  # guide -> perturbation
     guide_cells: np.ndarray  # (cell, guide) pairs, shape (2, n_pairs)
     target_cols: dict[str, int]  # measured single targets -> column
+    half: np.ndarray  # per cell: random half 0/1, for cross-fitted escape signatures
     dropped: dict[str, int] = field(default_factory=dict)
 
 
-def _encode(cells: Cells, guide_key: str, batch_key: str, min_cells: int) -> _Design:
+def _encode(
+    cells: Cells, guide_key: str, batch_key: str, min_cells: int, rng: np.random.Generator
+) -> _Design:
     obs = cells.obs
     pert = obs["perturbation"].astype(str).to_numpy()
     counts = pd.Series(pert).value_counts()
@@ -87,6 +90,7 @@ def _encode(cells: Cells, guide_key: str, batch_key: str, min_cells: int) -> _De
         guide_target,
         guide_cells,
         target_cols,
+        rng.integers(0, 2, len(obs)),
         dropped,
     )
 
@@ -141,6 +145,7 @@ def _n_blocks(cells: Cells, chunk_size: int) -> int:
 @dataclass
 class _PassResult:
     pert: Moments
+    pert_halves: tuple[Moments, Moments]  # the same from each random half of the cells
     control: Moments
     guide: Moments | None
     pert_lin: Moments
@@ -155,13 +160,18 @@ def _moments_pass(
     progress: bool | None,
     include: np.ndarray | None = None,
 ) -> _PassResult:
-    """One streaming pass: moments of every (perturbation, batch), control batch and guide."""
+    """One streaming pass: moments of every (perturbation, half, batch), control batch and guide.
+
+    Perturbed cells are accumulated per random half (rows ``(2 k + half) * B + batch``); the
+    whole-perturbation moments are the sums of the halves. The group sums cost O(nnz) whatever
+    the number of rows.
+    """
     n, K, B = cells.n_cells, len(d.perturbations), len(d.batches)
     use = np.ones(n, bool) if include is None else include
-    row = np.where(d.pert_code >= 0, d.pert_code * B + d.batch_code, -1)
-    row = np.where(d.pert_code == -1, K * B + d.batch_code, row)
+    row = np.where(d.pert_code >= 0, (2 * d.pert_code + d.half) * B + d.batch_code, -1)
+    row = np.where(d.pert_code == -1, 2 * K * B + d.batch_code, row)
     row = np.where(use, row, -1)
-    groups = membership_matrix(row, np.arange(n), (K + 1) * B, n)
+    groups = membership_matrix(row, np.arange(n), (2 * K + 1) * B, n)
     acc = MomentAccumulator(groups, cells.n_genes)
     cols = np.fromiter(d.target_cols.values(), dtype=np.int64, count=len(d.target_cols))
     acc_lin = MomentAccumulator(groups, len(cols))
@@ -186,12 +196,25 @@ def _moments_pass(
         if guide_acc is not None:
             guide_acc.add(start, Y, Y2)
             guide_lin.add(start, lin, lin * lin)
-    m, ml = acc.result().reshape(K + 1, B), acc_lin.result().reshape(K + 1, B)
-    split = lambda x: (Moments(x.n[:K], x.s1[:K], x.s2[:K]), Moments(x.n[K:], x.s1[K:], x.s2[K:]))  # noqa: E731
-    (pm, cm), (pl, cl) = split(m), split(ml)
+    (pm, halves, cm), (pl, _, cl) = (
+        _split_halves(acc.result(), K, B),
+        _split_halves(acc_lin.result(), K, B),
+    )
     gm_ = guide_acc.result().reshape(len(d.guides), B) if guide_acc else None
     gl_ = guide_lin.result().reshape(len(d.guides), B) if guide_lin else None
-    return _PassResult(pm, cm, gm_, pl, cl, gl_)
+    return _PassResult(pm, halves, cm, gm_, pl, cl, gl_)
+
+
+def _split_halves(m: Moments, K: int, B: int) -> tuple[Moments, tuple[Moments, Moments], Moments]:
+    """Whole-perturbation, per-half and control moments from the half-resolved rows."""
+    g = m.s1.shape[1]
+    n = m.n[: 2 * K * B].reshape(K, 2, B)
+    s1 = m.s1[: 2 * K * B].reshape(K, 2, B, g)
+    s2 = m.s2[: 2 * K * B].reshape(K, 2, B, g)
+    whole = Moments(n.sum(1), s1.sum(1), s2.sum(1))
+    halves = tuple(Moments(n[:, h], s1[:, h], s2[:, h]) for h in (0, 1))
+    control = Moments(m.n[2 * K * B :][None], m.s1[2 * K * B :][None], m.s2[2 * K * B :][None])
+    return whole, halves, control
 
 
 def _linear_columns(block, cols: np.ndarray, expression: str) -> np.ndarray:
@@ -260,7 +283,7 @@ def compute_effects(
     """
     t0 = time.perf_counter()
     rng = as_rng(rng)
-    d = _encode(cells, guide_key, batch_key, min_cells)
+    d = _encode(cells, guide_key, batch_key, min_cells, rng)
     first = _moments_pass(cells, d, chunk_size, progress)
     pert_res, guide_res = _test_all(first)
     fdr = bh_fdr(pert_res.pval)
@@ -269,14 +292,18 @@ def compute_effects(
     scores = np.full(cells.n_cells, np.nan)
     fits: dict[str, object] = {}
     if escape:
-        signature = np.where(fdr < signature_fdr, pert_res.delta, 0.0)
-        signature[(signature != 0).sum(axis=1) < min_signature_genes] = 0.0
+        # cross-fitting: each half's cells are scored on the signature learnt from the other half,
+        # so a cell's own noise never enters the signature it is scored on
+        halves = [stratified_test(h, first.control) for h in first.pert_halves]
+        signatures = [
+            _signature(h.delta, bh_fdr(h.pval), signature_fdr, min_signature_genes) for h in halves
+        ]
         scores, null_scores = _score_pass(
-            cells, d, signature, first.control, chunk_size, max_null_cells, rng, progress
+            cells, d, signatures, first.control, chunk_size, max_null_cells, rng, progress
         )
         for k, p in enumerate(d.perturbations):
             mine = d.pert_code == k
-            if signature[k].any() and mine.sum() >= 2:
+            if signatures[0][k].any() and signatures[1][k].any() and mine.sum() >= 2:
                 fits[p], escape_prob[mine] = fit_escape(scores[mine], null_scores[:, k])
 
     if responders_only and fits:
@@ -287,7 +314,15 @@ def compute_effects(
 
     table = _perturbation_table(d, first, pert_res, fits, escape_prob)
     guides, guide_delta, guide_se = _guide_tables(
-        d, first, guide_res, pert_res, fdr, signature_fdr, scores, fits, cells.var_names
+        d,
+        first,
+        guide_res,
+        pert_res,
+        fdr,
+        (signature_fdr, min_signature_genes),
+        scores,
+        fits,
+        cells.var_names,
     )
     cell_table = _cell_table(cells, d, scores, escape_prob)
     params = dict(
@@ -328,33 +363,40 @@ def compute_effects(
     )
 
 
+def _signature(delta: np.ndarray, fdr: np.ndarray, alpha: float, min_genes: int) -> np.ndarray:
+    """Each perturbation's signature: its effects on genes at FDR < ``alpha``, zero for
+    perturbations with fewer than ``min_genes`` such genes."""
+    sig = np.where(fdr < alpha, np.nan_to_num(delta), 0.0)
+    sig[(sig != 0).sum(axis=1) < min_genes] = 0.0
+    return sig
+
+
 def _test_all(p: _PassResult) -> tuple[TestResult, TestResult | None]:
     pert = stratified_test(p.pert, p.control)
     guide = stratified_test(p.guide, p.control) if p.guide is not None else None
     return pert, guide
 
 
-def _score_pass(cells, d, signature, control, chunk_size, max_null_cells, rng, progress):
-    """Per-cell projection on the own perturbation's signature (and all signatures for a control sample).
+def _score_pass(cells, d, signatures, control, chunk_size, max_null_cells, rng, progress):
+    """Per-cell projection on its perturbation's signature learnt from the other half of the cells.
 
     The projection weights each signature gene by its effect over its control variance (the
     linear discriminant for independent genes), scaled so that a full responder scores ~1.
+    Control cells (a sample) are scored on every perturbation's signatures: the escapers' null.
     """
-    ctrl = Moments(
-        control.n[0].sum(keepdims=True),
-        control.s1[0].sum(0, keepdims=True),
-        control.s2[0].sum(0, keepdims=True),
-    )
-    ctrl_var = np.nan_to_num((ctrl.s2[0] - ctrl.s1[0] ** 2 / ctrl.n[0]) / max(ctrl.n[0] - 1, 1))
-    direction = signature / np.maximum(
-        ctrl_var, np.quantile(ctrl_var[ctrl_var > 0], 0.1) if (ctrl_var > 0).any() else 1.0
-    )
-    norm = (direction * signature).sum(axis=1)
-    unit = np.divide(
-        direction, norm[:, None], out=np.zeros_like(direction), where=norm[:, None] > 0
-    )
+    ctrl_n, ctrl_s1, ctrl_s2 = control.n[0].sum(), control.s1[0].sum(0), control.s2[0].sum(0)
+    ctrl_var = np.nan_to_num((ctrl_s2 - ctrl_s1**2 / ctrl_n) / max(ctrl_n - 1, 1))
+    floor = np.quantile(ctrl_var[ctrl_var > 0], 0.1) if (ctrl_var > 0).any() else 1.0
     ctrl_mean = np.nan_to_num(control.s1[0] / control.n[0][:, None])  # (B, G)
-    offset = unit @ ctrl_mean.T  # (K, B): projection of the batch's control mean
+    units, offsets = [], []
+    for sig in signatures[::-1]:  # cells of half h use the signature of half 1 - h
+        direction = sig / np.maximum(ctrl_var, floor)
+        norm = (direction * sig).sum(axis=1)
+        unit = np.divide(
+            direction, norm[:, None], out=np.zeros_like(direction), where=norm[:, None] > 0
+        )
+        units.append(unit)
+        offsets.append(unit @ ctrl_mean.T)  # (K, B): projection of the batch's control mean
     controls = np.flatnonzero(d.pert_code == -1)
     null_cells = np.sort(
         rng.choice(controls, size=min(max_null_cells, len(controls)), replace=False)
@@ -362,32 +404,32 @@ def _score_pass(cells, d, signature, control, chunk_size, max_null_cells, rng, p
     is_null = np.zeros(cells.n_cells, bool)
     is_null[null_cells] = True
     scores = np.full(cells.n_cells, np.nan)
-    null_scores = []
-    for start, block in _progress(
-        cells.blocks(chunk_size, check=False), _n_blocks(cells, chunk_size), "scores", progress
-    ):
+    null_scores = np.zeros((cells.n_cells, len(d.perturbations)))
+    blocks = cells.blocks(chunk_size, check=False)
+    for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "scores", progress):
         Y = log_normalize(block, cells.expression)
         stop = start + Y.shape[0]
-        k, b = d.pert_code[start:stop], d.batch_code[start:stop]
-        rows = np.flatnonzero(k >= 0)
-        if len(rows):
-            Yr = Y[rows]
-            own = unit[k[rows]]
-            dot = (
-                np.asarray(Yr.multiply(own).sum(axis=1)).ravel()
-                if sp.issparse(Yr)
-                else (Yr * own).sum(axis=1)
-            )
-            scores[start + rows] = dot - offset[k[rows], b[rows]]
-        nrows = np.flatnonzero(is_null[start:stop])
-        if len(nrows):
-            null_scores.append(np.asarray(Y[nrows] @ unit.T) - offset[:, b[nrows]].T)
-    null = np.vstack(null_scores) if null_scores else np.zeros((0, len(d.perturbations)))
-    return scores, null
+        k, b, h = d.pert_code[start:stop], d.batch_code[start:stop], d.half[start:stop]
+        for half in (0, 1):
+            rows = np.flatnonzero((k >= 0) & (h == half))
+            if len(rows):
+                own = units[half][k[rows]]
+                Yr = Y[rows]
+                dot = (
+                    np.asarray(Yr.multiply(own).sum(axis=1)).ravel()
+                    if sp.issparse(Yr)
+                    else (Yr * own).sum(axis=1)
+                )
+                scores[start + rows] = dot - offsets[half][k[rows], b[rows]]
+            nrows = np.flatnonzero(is_null[start:stop] & (h == half))
+            if len(nrows):
+                null_scores[start + nrows] = (
+                    np.asarray(Y[nrows] @ units[half].T) - offsets[half][:, b[nrows]].T
+                )
+    return scores, null_scores[null_cells]
 
 
 def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
-    K = len(d.perturbations)
     targets = [p if "+" not in p else None for p in d.perturbations]
     lin = stratified_test(first.pert_lin, first.control_lin)
     target_gene_col = [d.target_cols.get(t) for t in targets]
@@ -403,14 +445,16 @@ def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
     table["responder_fraction"] = [
         fits[p].responder_fraction if p in fits else np.nan for p in d.perturbations
     ]
+    # expected number of escapers, consistent with responder_fraction; per-cell calls
+    # (escape_prob > 0.5) are in the cell table
     table["n_escapers"] = [
-        int(np.nansum(escape_prob[d.pert_code == k] > 0.5)) if d.perturbations[k] in fits else 0
-        for k in range(K)
+        round(fits[p].escape_fraction * n) if p in fits else 0
+        for p, n in zip(d.perturbations, table["n_cells"], strict=True)
     ]
     return table
 
 
-def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, scores, fits, genes):
+def _guide_tables(d, first, res, pert_res, fdr, signature_rule, scores, fits, genes):
     if res is None:
         return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     k_of = d.perturbations.get_indexer(d.guide_target.to_numpy())
@@ -425,7 +469,7 @@ def _guide_tables(d, first, res, pert_res, fdr, signature_fdr, scores, fits, gen
         res.pval[g, c] if c is not None else np.nan for g, c in enumerate(cols)
     ]
     # Efficacy along the perturbation's signature: 1 = as strong as the average guide, 0 = dead.
-    sig = np.where(fdr < signature_fdr, pert_res.delta, 0.0)[k_of]
+    sig = _signature(pert_res.delta, fdr, *signature_rule)[k_of]
     norm2 = (sig**2).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         guides["signature_ratio"] = np.where(

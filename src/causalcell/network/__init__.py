@@ -2,7 +2,12 @@
 
 from causalcell.network._api import infer_network
 from causalcell.network._methods import METHODS, EdgeScores, NetworkMethod, list_methods
-from causalcell.network._metrics import candidate_pairs, evaluate, truth_frame
+from causalcell.network._metrics import (
+    candidate_pairs,
+    causalbench_statistical,
+    evaluate,
+    truth_frame,
+)
 from causalcell.network._profiles import Profiles
 from causalcell.network._total import TotalEffects, total_effects
 
@@ -13,6 +18,7 @@ __all__ = [
     "Profiles",
     "TotalEffects",
     "candidate_pairs",
+    "causalbench_statistical",
     "evaluate",
     "infer_network",
     "list_methods",

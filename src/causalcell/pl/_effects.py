@@ -92,7 +92,8 @@ def guide_efficacy(effects: ad.AnnData) -> Figure:
     ax.axhline(0, c="0.5", lw=0.5)
     ax.set_xticks(range(len(perts)), perts, rotation=90, fontsize=7)
     ax.set_ylabel("per guide")
-    ax.legend(frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=8)
     return fig
 
 

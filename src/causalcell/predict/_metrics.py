@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from causalcell._utils import as_rng
+from causalcell._utils import RngLike, as_rng
 
 
 def _top_de(true: np.ndarray, top: int) -> np.ndarray:
