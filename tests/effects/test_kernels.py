@@ -88,3 +88,12 @@ def test_bh_fdr_matches_scipy_and_keeps_nan():
     q = bh_fdr(p)
     assert np.isnan(q[0, 1])
     np.testing.assert_allclose(q[np.isfinite(p)], stats.false_discovery_control([0.01, 0.04, 0.5]))
+
+
+def test_binned_kde_matches_scipy_gaussian_kde():
+    from causalcell.effects._escape import binned_kde
+
+    rng = np.random.default_rng(5)
+    x = np.r_[rng.normal(0, 1, 3000), rng.normal(3, 0.5, 1000)]
+    exact = stats.gaussian_kde(x)(x)
+    np.testing.assert_allclose(binned_kde(x), exact, atol=0.02 * exact.max())

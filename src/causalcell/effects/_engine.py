@@ -401,32 +401,34 @@ def _score_pass(cells, d, signatures, control, chunk_size, max_null_cells, rng, 
     null_cells = np.sort(
         rng.choice(controls, size=min(max_null_cells, len(controls)), replace=False)
     )
-    is_null = np.zeros(cells.n_cells, bool)
-    is_null[null_cells] = True
+    null_row = np.full(cells.n_cells, -1)
+    null_row[null_cells] = np.arange(len(null_cells))
     scores = np.full(cells.n_cells, np.nan)
-    null_scores = np.zeros((cells.n_cells, len(d.perturbations)))
+    null_scores = np.zeros((len(null_cells), len(d.perturbations)))
     blocks = cells.blocks(chunk_size, check=False)
     for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "scores", progress):
         Y = log_normalize(block, cells.expression)
         stop = start + Y.shape[0]
         k, b, h = d.pert_code[start:stop], d.batch_code[start:stop], d.half[start:stop]
+        nr = null_row[start:stop]
         for half in (0, 1):
             rows = np.flatnonzero((k >= 0) & (h == half))
             if len(rows):
-                own = units[half][k[rows]]
-                Yr = Y[rows]
-                dot = (
-                    np.asarray(Yr.multiply(own).sum(axis=1)).ravel()
-                    if sp.issparse(Yr)
-                    else (Yr * own).sum(axis=1)
-                )
+                dot = _own_projection(Y[rows], units[half], k[rows])
                 scores[start + rows] = dot - offsets[half][k[rows], b[rows]]
-            nrows = np.flatnonzero(is_null[start:stop] & (h == half))
+            nrows = np.flatnonzero((nr >= 0) & (h == half))
             if len(nrows):
-                null_scores[start + nrows] = (
-                    np.asarray(Y[nrows] @ units[half].T) - offsets[half][:, b[nrows]].T
-                )
-    return scores, null_scores[null_cells]
+                proj = np.asarray(Y[nrows] @ units[half].T)
+                null_scores[nr[nrows]] = proj - offsets[half][:, b[nrows]].T
+    return scores, null_scores
+
+
+def _own_projection(Y, unit: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Row-wise ``Y[i] @ unit[k[i]]`` without materialising ``unit[k]`` (cells x genes)."""
+    if sp.issparse(Y):
+        row = np.repeat(np.arange(Y.shape[0]), np.diff(Y.indptr))
+        return np.bincount(row, weights=Y.data * unit[k[row], Y.indices], minlength=Y.shape[0])
+    return np.einsum("ig,ig->i", Y, unit[k])
 
 
 def _perturbation_table(d, first, res, fits, escape_prob) -> pd.DataFrame:
