@@ -38,6 +38,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,7 +73,7 @@ FDR = 0.05
 def _rel(path: Path | str) -> str:
     """Path relative to the repository root when possible (for commands shown in the docs)."""
     try:
-        return str(Path(path).resolve().relative_to(ROOT))
+        return str(Path(os.path.abspath(path)).relative_to(ROOT))
     except ValueError:
         return str(path)
 
@@ -99,8 +100,12 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def measure(cmd: list[str], *, cores: int, timeout_s: float, log: Path) -> dict:
+def measure(
+    cmd: list[str], *, cores: int, timeout_s: float, log: Path, pythonpath: Path | None = None
+) -> dict:
     """Run ``cmd`` pinned to ``cores`` cores; return wall time, peak RSS and exit status.
+
+    ``pythonpath`` is put first on the child's ``PYTHONPATH`` (the causalcell snapshot).
 
     Returns
     -------
@@ -115,6 +120,10 @@ def measure(cmd: list[str], *, cores: int, timeout_s: float, log: Path) -> dict:
     env = dict(os.environ)
     env.update({k: str(cores) for k in THREAD_VARS})
     env["PYTHONUNBUFFERED"] = "1"
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(pythonpath), *filter(None, [env.get("PYTHONPATH")])]
+        )
     cpus = sorted(os.sched_getaffinity(0))[:cores]
     log.parent.mkdir(parents=True, exist_ok=True)
     status = "ok"
@@ -405,6 +414,25 @@ def code_state() -> dict:
     }
 
 
+def snapshot_source() -> tuple[Path, dict]:
+    """Copy ``src/causalcell`` as it is now to ``bench/_work/src_snapshots/``.
+
+    Other work edits the library while a long benchmark runs; every causalcell run of one
+    invocation imports this frozen copy (``PYTHONPATH``) so that all of them measure the same
+    code, recorded by :func:`code_state`.
+    """
+    state = code_state()
+    dest = WORK / "src_snapshots" / f"{state['commit']}-{state['src_diff_sha1']}"
+    if not (dest / "causalcell").exists():
+        shutil.copytree(
+            ROOT / "src" / "causalcell",
+            dest / "causalcell",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+    state["snapshot"] = _rel(dest)
+    return dest, state
+
+
 def _load_results(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"runs": {}}
 
@@ -416,18 +444,20 @@ def _save_results(results: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def run_file(path: Path, args: argparse.Namespace) -> dict:
+def run_file(path: Path, args: argparse.Namespace, snapshot: tuple[Path, dict]) -> dict:
     """All pipelines on one file; returns the JSON record of the file."""
     info = dataset_info(path)
     stem = path.stem
     WORK.mkdir(exist_ok=True)
     timeout = args.timeout_min * 60
     script = [sys.executable, str(Path(__file__).resolve())]
-    causalcell = str(BIN / "causalcell")
+    # ``python -m causalcell.cli`` is the ``causalcell`` console script, run from the snapshot.
+    causalcell = [sys.executable, "-m", "causalcell.cli"]
+    src, code = snapshot
     plans = {
-        "causalcell": [causalcell, "effects", str(path), "--out", str(WORK / f"{stem}.cc.h5ad")],
+        "causalcell": [*causalcell, "effects", str(path), "--out", str(WORK / f"{stem}.cc.h5ad")],
         "causalcell_no_escape": [
-            causalcell,
+            *causalcell,
             "effects",
             str(path),
             "--out",
@@ -446,7 +476,6 @@ def run_file(path: Path, args: argparse.Namespace) -> dict:
                 continue  # a failed, timed out or killed pipeline is not retried
             warm_s = warm_cache(path)
             started = dt.datetime.now().isoformat(timespec="seconds")
-            code = code_state()
             tfile = WORK / f"{stem}.scanpy.timings.json"
             tfile.unlink(missing_ok=True)
             print(
@@ -455,10 +484,15 @@ def run_file(path: Path, args: argparse.Namespace) -> dict:
                 flush=True,
             )
             res = measure(
-                plans[name], cores=args.cores, timeout_s=timeout, log=WORK / f"{stem}.{name}.log"
+                plans[name],
+                cores=args.cores,
+                timeout_s=timeout,
+                log=WORK / f"{stem}.{name}.log",
+                pythonpath=None if name == "scanpy" else src,
             )
             res["started"] = started
-            res["code"] = code
+            if name != "scanpy":
+                res["code"] = code
             if name == "scanpy" and res["status"] == "ok" and tfile.exists():
                 res["phases"] = json.loads(tfile.read_text())
             tries[name].append(res)
@@ -508,12 +542,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``run``: benchmark each file and merge the records into the results JSON."""
     results = _load_results(args.json)
     results["machine"] = machine_info(args.cores)
+    snapshot = snapshot_source()
+    print(f"causalcell code: {json.dumps(snapshot[1])}", file=sys.stderr, flush=True)
     for path in args.files:
         path = path.resolve()
         if not path.exists():
             print(f"{path}: no such file (write it with bench/make_synthetic.py)", file=sys.stderr)
             return 2
-        record = run_file(path, args)
+        record = run_file(path, args, snapshot)
         key = str(record["dataset"]["n_cells"])
         old = results["runs"].get(key, {})
         if old and old.get("dataset", {}).get("file") == record["dataset"]["file"]:
@@ -691,6 +727,22 @@ def render_markdown(results: dict) -> str:
                     f"{t['unplanted_called_scanpy']:.2%}"
                 )
             lines.append(text + f". ({t['note']}.)")
+    cc_runs = [p for r in runs for n, p in r["pipelines"].items() if n != "scanpy" and "code" in p]
+    codes = sorted(
+        {
+            f"commit {c['code']['commit']}"
+            + (
+                f" plus uncommitted changes (digest {c['code']['src_diff_sha1']})"
+                if c["code"]["src_uncommitted_files"]
+                else ""
+            )
+            for c in cc_runs
+        }
+    )
+    code_text = "; ".join(codes) or "unknown"
+    repeats = max(
+        (len(p.get("repeats", [1])) for r in runs for p in r["pipelines"].values()), default=1
+    )
     dates = sorted(
         {p.get("started", "")[:10] for r in runs for p in r["pipelines"].values()} - {""}
     )
@@ -702,7 +754,11 @@ def render_markdown(results: dict) -> str:
         "the file once (warm OS page cache); wall time covers interpreter start to exit "
         "(imports, reading, computing, writing results). Peak memory is the subprocess's "
         "`ru_maxrss` (peak resident set size; a psutil poll of the process tree every 0.1 s "
-        "agrees). Raw numbers: `bench/results/effects_speed.json`; logs in `bench/_work/`.",
+        "agrees). Raw numbers: `bench/results/effects_speed.json`; logs in `bench/_work/`. "
+        f"Each pipeline ran {repeats} time(s), interleaved; the table shows the fastest run "
+        "(all runs and the 1-minute load average around each are in the JSON). causalcell ran "
+        "as `python -m causalcell.cli` (the `causalcell` console script) from a copy of `src/` "
+        f"taken when the benchmark started: {code_text}.",
         "",
         "```sh",
         ".venv/bin/pip install -e '.[bench]'",

@@ -13,7 +13,15 @@ import argparse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ("effects_speed", "sceptre", "escape_mixscape", "sim_speed", "mr_reference")
+ORDER = (
+    "effects_speed",
+    "sceptre",
+    "escape_mixscape",
+    "papalexi_biology",
+    "network_dream4",
+    "dml",
+    "sim_speed",
+)
 
 HEADER = """# Benchmarks
 
