@@ -189,3 +189,14 @@ def test_network_command(tmp_path, cells_file):
     assert list(edges.columns) == ["source", "target", "weight", "score"]
     assert edges["score"].is_monotonic_decreasing
     assert main(["network", str(cells_file), "--out", str(out), "--method", "nope"]) == 2
+
+
+def test_simulate_and_dml_commands(tmp_path):
+    sim = tmp_path / "pop"
+    assert main(["simulate", "--preset", "population", "--seed", "1", "--out", str(sim)]) == 0
+    assert (sim / "cells.h5ad").exists() and (sim / "truth.npz").exists()
+    out = tmp_path / "dml.csv"
+    assert main(["dml", str(sim / "cells.h5ad"), "--out", str(out), "--n-folds", "3"]) == 0
+    table = pd.read_csv(out)
+    assert {"cell_type", "gene", "estimate", "se", "pval", "fdr"} <= set(table.columns)
+    assert main(["simulate", "--preset", "nope", "--out", str(tmp_path / "x")]) == 2

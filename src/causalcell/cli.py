@@ -198,6 +198,37 @@ def mr(
 
 
 @app.command()
+def dml(
+    cells: Annotated[
+        Path, typer.Argument(help="Cells with obs phenotype (0/1), donor, cell_type.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: one row per cell type x gene.")],
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    learner: Annotated[str, typer.Option(help="ridge, lasso or gbm.")] = "ridge",
+    confounders: Annotated[
+        str, typer.Option(help="pca, autoencoder (needs torch) or an obsm key.")
+    ] = "pca",
+    n_folds: Annotated[int, typer.Option(help="Cross-fitting folds (whole donors).")] = 5,
+) -> None:
+    """Gene -> phenotype effects per cell type by double machine learning (donors as units)."""
+    from causalcell.dml import dml as run_dml
+    from causalcell.io import read_cells, write_csv_atomic
+
+    adata = read_cells(cells)
+    table = run_dml(
+        adata,
+        expression=expression.value,
+        learner=learner,
+        confounders=confounders,
+        n_folds=n_folds,
+        rng=seed,
+    )
+    write_csv_atomic(table, out, index=False)
+    _done(f"{len(table)} DML estimates -> {out}")
+
+
+@app.command()
 def simulate(
     out: Annotated[
         Path, typer.Option("--out", help="Output folder: cells.h5ad, truth.npz, truth.json.")
