@@ -16,8 +16,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-
 import causalcell as cc
 from causalcell.network import Profiles, evaluate, infer_network, truth_frame
 

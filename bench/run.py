@@ -19,6 +19,7 @@ ORDER = (
     "escape_mixscape",
     "papalexi_biology",
     "network_dream4",
+    "network_simulated",
     "dml",
     "sim_speed",
 )
