@@ -31,7 +31,6 @@ from causalcell.dml._confounders import (
 )
 from causalcell.dml._kernels import (
     aggregate_repetitions,
-    bh_fdr,
     make_folds,
     plr_score,
     ridge_fit_predict,
@@ -48,6 +47,7 @@ from causalcell.dml._learners import (
 )
 from causalcell.dml._plr import PLR, cross_fit_residuals
 from causalcell.dml._sim import simulate_cells
+from causalcell.effects._kernels import bh_fdr
 
 __all__ = [
     "CONFOUNDERS",

@@ -14,9 +14,9 @@ import scipy.sparse as sp
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng, logger
 from causalcell.dml._confounders import CONFOUNDERS, Confounders
-from causalcell.dml._kernels import bh_fdr, wald_summary
+from causalcell.dml._kernels import wald_summary
 from causalcell.dml._plr import PLR
-from causalcell.effects._kernels import log_normalize
+from causalcell.effects._kernels import bh_fdr, log_normalize
 from causalcell.io._validate import expression_matrix
 
 RESULT_COLUMNS = [

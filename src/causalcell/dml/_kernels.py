@@ -149,12 +149,3 @@ def wald_summary(theta: np.ndarray, se: np.ndarray, level: float = 0.95) -> dict
         "ci_low": theta - z * se,
         "ci_high": theta + z * se,
     }
-
-
-def bh_fdr(pvals: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values over the finite entries (NaN stays NaN)."""
-    out = np.full(pvals.shape, np.nan)
-    finite = np.isfinite(pvals)
-    if finite.any():
-        out[finite] = stats.false_discovery_control(pvals[finite], method="bh")
-    return out
