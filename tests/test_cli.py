@@ -200,3 +200,18 @@ def test_simulate_and_dml_commands(tmp_path):
     table = pd.read_csv(out)
     assert {"cell_type", "gene", "estimate", "se", "pval", "fdr"} <= set(table.columns)
     assert main(["simulate", "--preset", "nope", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_run_on_log_profiles_one_per_condition(tmp_path):
+    """DREAM-style steady states: one profile per condition, --expression log, whole pipeline."""
+    from causalcell.datasets import dream4
+
+    a = dream4(1, size=10)
+    del a.uns["gold_standard"]
+    path = tmp_path / "dream.h5ad"
+    a.write_h5ad(path)
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out), "--expression", "log"]) == 0
+    edges = pd.read_csv(out / "edges.csv")
+    assert len(edges) > 0 and set(edges["source"]) <= set(a.var_names)
+    assert ad.read_h5ad(out / "effects.h5ad").n_obs == 10

@@ -59,7 +59,10 @@ def effects(
         bool, typer.Option(help="Recompute effects without escaping cells.")
     ] = False,
     escape: Annotated[bool, typer.Option(help="Fit the escaping-cell mixture model.")] = True,
-    min_cells: Annotated[int, typer.Option(help="Drop perturbations/guides with fewer cells.")] = 3,
+    min_cells: Annotated[
+        int | None,
+        typer.Option(help="Drop smaller perturbations/guides (default 3; 1 for --expression log)."),
+    ] = None,
     chunk_size: Annotated[int, typer.Option(help="Cells read per block.")] = 20_000,
 ) -> None:
     """Effect of each perturbation on each gene: delta, se, pval, fdr, knockdown, guides, escapers."""

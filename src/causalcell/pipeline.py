@@ -187,6 +187,7 @@ def _prediction_step(ctx: RunContext) -> None:
         rows, index=["pearson_delta_top20", "ci_low", "ci_high", "discrimination"]
     ).T
     ceiling = noise_ceiling(ctx.cells, rng=ctx.rng)
+    ceiling_value = float("nan") if ceiling is None else ceiling["pearson_delta_top20"].mean()
     ctx.results["prediction_summary"] = summary
     write_csv_atomic(summary, ctx.out / "prediction_benchmark.csv")
     ctx.files.append(ctx.out / "prediction_benchmark.csv")
@@ -195,10 +196,10 @@ def _prediction_step(ctx: RunContext) -> None:
         "Leave-one-target-out: each single-gene perturbation is predicted from all the others. "
         "Pearson delta on the top-20 DE genes (95% bootstrap interval over perturbations), "
         "beside the noise ceiling (one half of the cells predicting the other): "
-        f"{ceiling['pearson_delta_top20'].mean():.3f}.",
+        f"{ceiling_value:.3f} (NaN: too few cells per perturbation to split).",
     )
     ctx.report.table(sec, summary)
-    fig = pl.prediction_scores(summary, ceiling=ceiling["pearson_delta_top20"].mean())
+    fig = pl.prediction_scores(summary, ceiling=ceiling_value)
     ctx.report.figure(sec, fig, "Prediction benchmark.")
 
 

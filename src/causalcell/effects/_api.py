@@ -20,7 +20,7 @@ def effects(
     guide_key: str = "guide",
     batch_key: str = "batch",
     layer: str | None = None,
-    min_cells: int = 3,
+    min_cells: int | None = None,
     escape: bool = True,
     responders_only: bool = False,
     signature_fdr: float = 0.05,
@@ -48,7 +48,8 @@ def effects(
         Matrix to read (default: ``layers['counts']`` if present, else X).
     min_cells
         Perturbations and guides with fewer cells are dropped (listed in
-        ``uns['effects']['params']['dropped_perturbations']``).
+        ``uns['effects']['params']['dropped_perturbations']``); default 3, or 1 for
+        ``expression='log'`` (one profile per condition).
     escape
         Fit the escaper mixture: each perturbed cell's probability of being unaffected.
     responders_only

@@ -267,7 +267,7 @@ def compute_effects(
     *,
     guide_key: str = "guide",
     batch_key: str = "batch",
-    min_cells: int = 3,
+    min_cells: int | None = None,
     escape: bool = True,
     responders_only: bool = False,
     signature_fdr: float = 0.05,
@@ -283,6 +283,8 @@ def compute_effects(
     """
     t0 = time.perf_counter()
     rng = as_rng(rng)
+    if min_cells is None:  # one profile per condition is normal for log data (bulk, DREAM)
+        min_cells = 1 if cells.expression == "log" else 3
     d = _encode(cells, guide_key, batch_key, min_cells, rng)
     first = _moments_pass(cells, d, chunk_size, progress)
     pert_res, guide_res = _test_all(first)

@@ -66,8 +66,5 @@ def _profiles(data, level: str, responders_only: bool, rng) -> Profiles:
         from causalcell.io import validate_cells
 
         data = validate_cells(data)
-    min_cells = 1 if data.expression == "log" else 3
-    result = compute_effects(
-        data, min_cells=min_cells, escape=responders_only, responders_only=responders_only, rng=rng
-    )
+    result = compute_effects(data, escape=responders_only, responders_only=responders_only, rng=rng)
     return Profiles.from_effects(to_anndata(result), level=level)

@@ -85,7 +85,5 @@ def _responses(data, rng) -> Responses:
     from causalcell.io import validate_cells
 
     cells = data if isinstance(data, Cells) else validate_cells(data)
-    result = compute_effects(
-        cells, escape=False, min_cells=1 if cells.expression == "log" else 3, rng=rng
-    )
+    result = compute_effects(cells, escape=False, rng=rng)
     return Responses.from_effects(to_anndata(result))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
 from causalcell.io import Cells
 from causalcell.predict._data import Responses, targets_of
@@ -91,12 +92,12 @@ def evaluate_splits(model, responses: Responses, splits: list[Split]) -> pd.Data
     return scores
 
 
-def noise_ceiling(cells: Cells, *, rng: RngLike = None) -> pd.DataFrame:
+def noise_ceiling(cells: Cells, *, rng: RngLike = None) -> pd.DataFrame | None:
     """How well one half of the cells predicts the other: the best any model can score.
 
     Cells of every perturbation and the controls are split at random in two halves; effects are
     estimated in each; the metrics of half A as a "prediction" of half B are returned per
-    perturbation.
+    perturbation. None when no perturbation has cells in both halves (one profile each).
     """
     from causalcell.effects import compute_effects
 
@@ -108,7 +109,10 @@ def noise_ceiling(cells: Cells, *, rng: RngLike = None) -> pd.DataFrame:
         sub = Cells(
             cells.X[rows], cells.obs.iloc[rows], cells.var_names, cells.expression, cells.source
         )
-        results.append(compute_effects(sub, escape=False, progress=False))
+        try:
+            results.append(compute_effects(sub, escape=False, min_cells=2, progress=False))
+        except InputError:  # too few cells per perturbation to split in halves
+            return None
     a, b = results
     common = a.perturbations.intersection(b.perturbations)
     da = pd.DataFrame(a.delta, index=a.perturbations, columns=a.genes).loc[common]
