@@ -99,8 +99,8 @@ def _effects_step(ctx: RunContext) -> None:
         ctx.report.text(
             sec,
             "signature ratio: a guide's effect projected on its perturbation's signature (1 = as "
-            "strong as the pooled perturbation, 0 = no effect); responder fraction: share of its "
-            "cells not classified as escapers by the mixture model.",
+            "strong as the pooled perturbation, 0 = no effect); responder fraction: estimated "
+            "share of its cells that respond (escape model with cross-fitted signatures).",
         )
         ctx.report.table(sec, eff.uns["guides"], max_rows=200)
         ctx.report.figure(sec, pl.guide_efficacy(eff), "Per-guide efficacy.")
@@ -142,10 +142,11 @@ def _network_step(ctx: RunContext) -> None:
     ctx.files.append(ctx.out / "edges.csv")
     ctx.report.text(
         sec,
-        f"{len(edges):,} candidate edges ranked by confidence (source: perturbed gene; weight: "
-        "total effect per unit of the source, sign = regulation). Direct edges rank above "
-        "indirect ones: the score combines the instrumental-variable total effect with the "
-        "conditional importance of the source given the other perturbed genes.",
+        f"{len(edges):,} candidate edges ranked by score (source: perturbed gene; weight: "
+        "total effect per unit of the source, sign = regulation). The score combines the "
+        "instrumental-variable total effect with the conditional importance of the source given "
+        "the other perturbed genes, to rank direct above indirect edges: it does on DREAM4, not "
+        "yet on simulated single-cell screens (docs/benchmarks.md).",
     )
     ctx.report.table(sec, edges.head(30), max_rows=30)
     if len(edges):
