@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
-from causalcell.effects._escape import fit_escape, null_fraction
+from causalcell.effects._escape import EscapeFit, fit_escape, null_fraction
 from causalcell.effects._kernels import (
     MomentAccumulator,
     Moments,
@@ -290,23 +290,13 @@ def compute_effects(
     pert_res, guide_res = _test_all(first)
     fdr = bh_fdr(pert_res.pval)
 
-    escape_prob = np.full(cells.n_cells, np.nan)
-    scores = np.full(cells.n_cells, np.nan)
-    fits: dict[str, object] = {}
+    scores, escape_prob = np.full(cells.n_cells, np.nan), np.full(cells.n_cells, np.nan)
+    fits: dict[str, EscapeFit] = {}
     if escape:
-        # cross-fitting: each half's cells are scored on the signature learnt from the other half,
-        # so a cell's own noise never enters the signature it is scored on
-        halves = [stratified_test(h, first.control) for h in first.pert_halves]
-        signatures = [
-            _signature(h.delta, bh_fdr(h.pval), signature_fdr, min_signature_genes) for h in halves
-        ]
-        scores, null_scores = _score_pass(
-            cells, d, signatures, first.control, chunk_size, max_null_cells, rng, progress
+        rule = (signature_fdr, min_signature_genes)
+        scores, escape_prob, fits = _escape_model(
+            cells, d, first, rule, chunk_size, max_null_cells, rng, progress
         )
-        for k, p in enumerate(d.perturbations):
-            mine = d.pert_code == k
-            if signatures[0][k].any() and signatures[1][k].any() and mine.sum() >= 2:
-                fits[p], escape_prob[mine] = fit_escape(scores[mine], null_scores[:, k])
 
     if responders_only and fits:
         include = ~(escape_prob > 0.5)
@@ -363,6 +353,26 @@ def compute_effects(
         cell_table,
         params,
     )
+
+
+def _escape_model(cells, d, first, rule, chunk_size, max_null_cells, rng, progress):
+    """Per-cell scores, escape probabilities and per-perturbation fits.
+
+    Cross-fitting: each half's cells are scored on the signature learnt from the other half, so
+    a cell's own noise never enters the signature it is scored on.
+    """
+    halves = [stratified_test(h, first.control) for h in first.pert_halves]
+    signatures = [_signature(h.delta, bh_fdr(h.pval), *rule) for h in halves]
+    scores, null_scores = _score_pass(
+        cells, d, signatures, first.control, chunk_size, max_null_cells, rng, progress
+    )
+    escape_prob = np.full(cells.n_cells, np.nan)
+    fits: dict[str, EscapeFit] = {}
+    for k, p in enumerate(d.perturbations):
+        mine = d.pert_code == k
+        if signatures[0][k].any() and signatures[1][k].any() and mine.sum() >= 2:
+            fits[p], escape_prob[mine] = fit_escape(scores[mine], null_scores[:, k])
+    return scores, escape_prob, fits
 
 
 def _signature(delta: np.ndarray, fdr: np.ndarray, alpha: float, min_genes: int) -> np.ndarray:
