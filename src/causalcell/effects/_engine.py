@@ -105,13 +105,18 @@ def _encode_guides(
     empty = (pd.Index([]), pd.Series(dtype=str), np.zeros((2, 0), dtype=np.int64))
     if guide_key not in obs.columns:
         return empty
-    per_cell = obs[guide_key].astype(str).str.split("+")
-    exploded = per_cell.explode()
-    cell_idx = np.repeat(np.arange(len(obs)), per_cell.str.len().to_numpy())
-    guide_names = exploded.str.strip().to_numpy()
+    # split each distinct guide string once (a million cells share a few thousand strings)
+    codes, uniques = pd.factorize(obs[guide_key].astype(str))
+    parts = [[g.strip() for g in u.split("+")] for u in uniques]
+    n_parts = np.array([len(p) for p in parts])[codes]
+    cell_idx = np.repeat(np.arange(len(obs)), n_parts)
+    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    flat = np.array([g for p in parts for g in p], dtype=object)
+    offset = np.arange(len(cell_idx)) - np.repeat(np.cumsum(n_parts) - n_parts, n_parts)
+    guide_names = flat[starts[codes[cell_idx]] + offset]
     targeting = pert_code[cell_idx] >= 0
     # A guide belongs to the perturbation of the cells that carry it alone.
-    single = per_cell.str.len().to_numpy()[cell_idx] == 1
+    single = n_parts[cell_idx] == 1
     owner = pd.DataFrame({"guide": guide_names, "code": pert_code[cell_idx]})[single & targeting]
     owner = owner.drop_duplicates()
     ambiguous = owner["guide"][owner["guide"].duplicated()]
@@ -145,7 +150,7 @@ def _n_blocks(cells: Cells, chunk_size: int) -> int:
 @dataclass
 class _PassResult:
     pert: Moments
-    pert_halves: tuple[Moments, Moments]  # the same from each random half of the cells
+    pert_halves: tuple[Moments, Moments] | None  # the same per random half (escape model)
     control: Moments
     guide: Moments | None
     pert_lin: Moments
@@ -159,19 +164,22 @@ def _moments_pass(
     chunk_size: int,
     progress: bool | None,
     include: np.ndarray | None = None,
+    halves: bool = False,
 ) -> _PassResult:
-    """One streaming pass: moments of every (perturbation, half, batch), control batch and guide.
+    """One streaming pass: moments of every (perturbation[, half], batch), control batch, guide.
 
-    Perturbed cells are accumulated per random half (rows ``(2 k + half) * B + batch``); the
-    whole-perturbation moments are the sums of the halves. The group sums cost O(nnz) whatever
-    the number of rows.
+    With ``halves``, perturbed cells are accumulated per random half (rows
+    ``(2 k + half) * B + batch``) for the cross-fitted escape model; the whole-perturbation
+    moments are the sums of the halves.
     """
     n, K, B = cells.n_cells, len(d.perturbations), len(d.batches)
+    H = 2 if halves else 1
     use = np.ones(n, bool) if include is None else include
-    row = np.where(d.pert_code >= 0, (2 * d.pert_code + d.half) * B + d.batch_code, -1)
-    row = np.where(d.pert_code == -1, 2 * K * B + d.batch_code, row)
+    half = d.half if halves else 0
+    row = np.where(d.pert_code >= 0, (H * d.pert_code + half) * B + d.batch_code, -1)
+    row = np.where(d.pert_code == -1, H * K * B + d.batch_code, row)
     row = np.where(use, row, -1)
-    groups = membership_matrix(row, np.arange(n), (2 * K + 1) * B, n)
+    groups = membership_matrix(row, np.arange(n), (H * K + 1) * B, n)
     acc = MomentAccumulator(groups, cells.n_genes)
     cols = np.fromiter(d.target_cols.values(), dtype=np.int64, count=len(d.target_cols))
     acc_lin = MomentAccumulator(groups, len(cols))
@@ -196,24 +204,24 @@ def _moments_pass(
         if guide_acc is not None:
             guide_acc.add(start, Y, Y2)
             guide_lin.add(start, lin, lin * lin)
-    (pm, halves, cm), (pl, _, cl) = (
-        _split_halves(acc.result(), K, B),
-        _split_halves(acc_lin.result(), K, B),
+    (pm, by_half, cm), (pl, _, cl) = (
+        _split_halves(acc.result(), K, B, H),
+        _split_halves(acc_lin.result(), K, B, H),
     )
     gm_ = guide_acc.result().reshape(len(d.guides), B) if guide_acc else None
     gl_ = guide_lin.result().reshape(len(d.guides), B) if guide_lin else None
-    return _PassResult(pm, halves, cm, gm_, pl, cl, gl_)
+    return _PassResult(pm, by_half, cm, gm_, pl, cl, gl_)
 
 
-def _split_halves(m: Moments, K: int, B: int) -> tuple[Moments, tuple[Moments, Moments], Moments]:
-    """Whole-perturbation, per-half and control moments from the half-resolved rows."""
-    g = m.s1.shape[1]
-    n = m.n[: 2 * K * B].reshape(K, 2, B)
-    s1 = m.s1[: 2 * K * B].reshape(K, 2, B, g)
-    s2 = m.s2[: 2 * K * B].reshape(K, 2, B, g)
+def _split_halves(m: Moments, K: int, B: int, H: int):
+    """Whole-perturbation, per-half (None unless ``H == 2``) and control moments."""
+    g, r = m.s1.shape[1], H * K * B
+    n = m.n[:r].reshape(K, H, B)
+    s1 = m.s1[:r].reshape(K, H, B, g)
+    s2 = m.s2[:r].reshape(K, H, B, g)
     whole = Moments(n.sum(1), s1.sum(1), s2.sum(1))
-    halves = tuple(Moments(n[:, h], s1[:, h], s2[:, h]) for h in (0, 1))
-    control = Moments(m.n[2 * K * B :][None], m.s1[2 * K * B :][None], m.s2[2 * K * B :][None])
+    halves = tuple(Moments(n[:, h], s1[:, h], s2[:, h]) for h in range(H)) if H == 2 else None
+    control = Moments(m.n[r:][None], m.s1[r:][None], m.s2[r:][None])
     return whole, halves, control
 
 
@@ -286,7 +294,7 @@ def compute_effects(
     if min_cells is None:  # one profile per condition is normal for log data (bulk, DREAM)
         min_cells = 1 if cells.expression == "log" else 3
     d = _encode(cells, guide_key, batch_key, min_cells, rng)
-    first = _moments_pass(cells, d, chunk_size, progress)
+    first = _moments_pass(cells, d, chunk_size, progress, halves=escape)
     pert_res, guide_res = _test_all(first)
     fdr = bh_fdr(pert_res.pval)
 

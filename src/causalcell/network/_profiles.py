@@ -52,8 +52,8 @@ class Profiles:
         """
         guides = effects.uns.get("guides")
         if level == "guide" and guides is not None and len(guides):
-            delta = effects.uns["guide_delta"].loc[guides.index].to_numpy(float)
-            se = effects.uns["guide_se"].loc[guides.index].to_numpy(float)
+            delta = np.asarray(effects.uns["guide_delta"], float)
+            se = np.asarray(effects.uns["guide_se"], float)
             targets = [tuple(split_label(p)) for p in guides["perturbation"]]
             return cls(delta, se, pd.Index(guides.index), targets, pd.Index(effects.var_names))
         targets = [tuple(split_label(p)) for p in effects.obs_names]
