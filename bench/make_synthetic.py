@@ -1,10 +1,9 @@
 """Write a synthetic Perturb-seq data set (an ``.h5ad`` of raw UMI counts) in row chunks.
 
-The file follows the input contract (``docs``/``CONTRACT.md``): ``X`` is a CSR matrix of int32 UMI
-counts, ``obs`` holds ``perturbation`` (``"control"`` for controls), ``guide`` and ``batch``, and
+The file follows the input contract (``CONTRACT.md``): ``X`` is a CSR matrix of int32 UMI counts, ``obs`` holds ``perturbation`` (``"control"`` for controls), ``guide`` and ``batch``, and
 ``var_names`` are gene symbols. It is built chunk by chunk: only one chunk of cells is ever dense
 in memory and the CSR arrays are appended to resizable HDF5 datasets (anndata's on-disk sparse
-format, via :func:`anndata.io.sparse_dataset`), so one million cells take well under 2 GB of RAM.
+format, via :func:`anndata.io.sparse_dataset`), so one million cells take about 1 GB of RAM (measured peak).
 
 Model
 -----
