@@ -20,6 +20,7 @@ ORDER = (
     "papalexi_biology",
     "network_dream4",
     "network_simulated",
+    "predict_papalexi",
     "dml",
     "sim_speed",
 )
