@@ -11,7 +11,7 @@ from scipy.stats import rankdata
 from sklearn.ensemble import ExtraTreesRegressor
 
 from causalcell.network._profiles import Profiles
-from causalcell.network._total import total_effects
+from causalcell.network._total import TotalEffects, total_effects
 
 
 @dataclass
@@ -88,7 +88,10 @@ def _no_self(scores: EdgeScores) -> EdgeScores:
     direct=False,
 )
 def zscore(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
-    te = total_effects(profiles)
+    return _total_scores(total_effects(profiles))
+
+
+def _total_scores(te: TotalEffects) -> EdgeScores:
     return _no_self(EdgeScores(np.abs(te.z), te.T, te.sources, te.genes))
 
 
@@ -128,6 +131,7 @@ def inverse(
 def conditional_importance(
     profiles: Profiles,
     rng: np.random.Generator,
+    te: TotalEffects | None = None,
     *,
     n_estimators: int = 300,
     max_candidates: int = 100,
@@ -147,8 +151,9 @@ def conditional_importance(
     has a total effect itself. A target with one candidate needs no disentangling (importance 1).
     Restricting candidates (``min_z=2``) is faster but loses weak direct parents: on DREAM4
     size-100 the default (all candidates, 300 trees) is best (see docs/benchmarks.md).
+    ``te``: the total effects of ``profiles`` when the caller has them already.
     """
-    te = total_effects(profiles)
+    te = total_effects(profiles) if te is None else te
     measured = np.flatnonzero(te.per_unit)
     regulators = te.sources[measured]
     reg_cols = profiles.genes.get_indexer(regulators)
@@ -183,8 +188,8 @@ def conditional(
     profiles: Profiles, rng: np.random.Generator | None = None, **options
 ) -> EdgeScores:
     rng = np.random.default_rng(rng)
-    importance, regulators = conditional_importance(profiles, rng, **options)
     te = total_effects(profiles)
+    importance, regulators = conditional_importance(profiles, rng, te, **options)
     weight = te.T[te.sources.get_indexer(regulators)]
     return _no_self(EdgeScores(importance, weight, regulators, profiles.genes))
 
@@ -203,8 +208,9 @@ def causalcell_direct(
 ) -> EdgeScores:
     """``options`` go to :func:`conditional_importance`."""
     rng = np.random.default_rng(rng)
-    total = zscore(profiles)
-    importance, regulators = conditional_importance(profiles, rng, **options)
+    te = total_effects(profiles)
+    total = _total_scores(te)
+    importance, regulators = conditional_importance(profiles, rng, te, **options)
     score = _rank01(total.score)
     rows = total.sources.get_indexer(regulators)
     score[rows] = 0.5 * (score[rows] + _rank01(importance))
