@@ -49,14 +49,13 @@ def null_calibration(
     if size < 5:
         n_groups, size = 1, len(controls) // 2
     rows = np.sort(controls)
-    X = cells.X[rows]
     obs = cells.obs.iloc[rows][[c for c in (batch_key,) if c in cells.obs.columns]].copy()
     labels = np.full(len(rows), CONTROL, dtype=object)
     order = rng.permutation(len(rows))
     for g in range(n_groups):
         labels[order[g * size : (g + 1) * size]] = f"pseudo{g}"
     obs["perturbation"] = pd.Categorical(labels)
-    null_cells = Cells(X, obs, cells.var_names, cells.expression, cells.source)
+    null_cells = cells.subset(rows, obs)
     result = compute_effects(
         null_cells,
         batch_key=batch_key,

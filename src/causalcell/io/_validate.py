@@ -180,6 +180,11 @@ class Cells:
     def n_genes(self) -> int:
         return int(self.X.shape[1])
 
+    def subset(self, rows: np.ndarray, obs: pd.DataFrame | None = None) -> Cells:
+        """The cells at (sorted) ``rows``, with ``obs`` in place of theirs if given."""
+        obs = self.obs.iloc[rows] if obs is None else obs
+        return Cells(self.X[rows], obs, self.var_names, self.expression, self.source)
+
     def blocks(self, chunk_size: int = 20_000, check: bool = True):
         """Yield ``(start, block)`` row blocks, validating each block on the way."""
         for start, block in iter_row_blocks(self.X, chunk_size):

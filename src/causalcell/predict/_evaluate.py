@@ -105,10 +105,7 @@ def noise_ceiling(cells: Cells, *, rng: RngLike = None) -> pd.DataFrame | None:
     half = rng.random(cells.n_cells) < 0.5
     results = []
     for mask in (half, ~half):
-        rows = np.flatnonzero(mask)
-        sub = Cells(
-            cells.X[rows], cells.obs.iloc[rows], cells.var_names, cells.expression, cells.source
-        )
+        sub = cells.subset(np.flatnonzero(mask))
         try:
             results.append(compute_effects(sub, escape=False, min_cells=2, progress=False))
         except InputError:  # too few cells per perturbation to split in halves
