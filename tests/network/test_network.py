@@ -145,3 +145,17 @@ def test_network_from_counts(screen):
     edges = infer_network(adata, method="zscore", rng=0)
     assert set(edges["source"]) <= {"A", "B"}
     assert isinstance(adata, ad.AnnData)
+
+
+def test_causalbench_statistical_sees_planted_shifts(screen):
+    from causalcell.network import causalbench_statistical
+
+    adata, _ = screen  # A moves G0 and G1, B moves G2
+    cells = validate_cells(adata)
+    planted = pd.DataFrame(
+        {"source": ["A", "A", "B"], "target": ["G0", "G1", "G2"], "weight": 1.0, "score": 1.0}
+    )
+    out = causalbench_statistical(planted, cells, n_negative=30, rng=0)
+    assert out["n_tested"] == 3
+    assert out["fraction_significant"] == 1.0
+    assert out["false_omission_rate"] < 0.5  # most unpredicted pairs are unshifted
