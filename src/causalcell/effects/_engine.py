@@ -22,6 +22,7 @@ from causalcell.effects._kernels import (
     bh_fdr,
     log_normalize,
     membership_matrix,
+    size_factors,
     squared,
     stratified_test,
 )
@@ -196,9 +197,10 @@ def _moments_pass(
         )
     blocks = cells.blocks(chunk_size)
     for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "effects", progress):
-        Y = log_normalize(block, cells.expression)
+        scale = size_factors(block) if cells.expression == "counts" else None
+        Y = log_normalize(block, cells.expression, scale)
         Y2 = squared(Y)
-        lin = _linear_columns(block, cols, cells.expression)
+        lin = _linear_columns(block, cols, scale)
         acc.add(start, Y, Y2)
         acc_lin.add(start, lin, lin * lin)
         if guide_acc is not None:
@@ -225,18 +227,13 @@ def _split_halves(m: Moments, K: int, B: int, H: int):
     return whole, halves, control
 
 
-def _linear_columns(block, cols: np.ndarray, expression: str) -> np.ndarray:
-    """Expression of a few columns on the linear scale (CP10k, or expm1 of log data)."""
+def _linear_columns(block, cols: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+    """A few columns on the linear scale: CP10k (``scale`` = size factors), or expm1 of log data."""
     if len(cols) == 0:
         return np.zeros((block.shape[0], 0))
-    if expression == "log":
-        sub = block[:, cols]
-        return np.expm1(sub.toarray() if sp.issparse(sub) else np.asarray(sub, np.float64))
-    totals = np.asarray(block.sum(axis=1), dtype=np.float64).ravel()
-    scale = np.divide(1e4, totals, out=np.zeros_like(totals), where=totals > 0)
     sub = block[:, cols]
     sub = sub.toarray() if sp.issparse(sub) else np.asarray(sub, np.float64)
-    return sub * scale[:, None]
+    return np.expm1(sub) if scale is None else sub * scale[:, None]
 
 
 def _knockdown(lin: TestResult, targets: list[str | None], d: _Design) -> np.ndarray:

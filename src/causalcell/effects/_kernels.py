@@ -15,21 +15,29 @@ from scipy import stats
 TARGET_SUM = 1e4
 
 
-def log_normalize(block: np.ndarray | sp.csr_matrix, expression: str = "counts"):
-    """``log1p(counts / total * 1e4)`` per cell (the contract's analysis scale), as float64.
-
-    Works on the non-zeros of a CSR block without densifying. With ``expression='log'`` the
-    block is returned as float64 unchanged. Cells with no counts stay all zero.
-    """
-    if expression == "log":
-        return block.astype(np.float64) if sp.issparse(block) else np.asarray(block, np.float64)
+def size_factors(block: np.ndarray | sp.csr_matrix) -> np.ndarray:
+    """Per-cell ``1e4 / total counts`` (0 for empty cells), the CP10k scaling."""
     if sp.issparse(block):
         # row totals from a cumulative sum of the non-zeros (no sparse product)
         csum = np.concatenate([[0.0], np.cumsum(block.data, dtype=np.float64)])
         totals = np.diff(csum[block.indptr])
     else:
         totals = np.asarray(block, dtype=np.float64).sum(axis=1)
-    scale = np.divide(TARGET_SUM, totals, out=np.zeros_like(totals), where=totals > 0)
+    return np.divide(TARGET_SUM, totals, out=np.zeros_like(totals), where=totals > 0)
+
+
+def log_normalize(
+    block: np.ndarray | sp.csr_matrix, expression: str = "counts", scale: np.ndarray | None = None
+):
+    """``log1p(counts / total * 1e4)`` per cell (the contract's analysis scale), as float64.
+
+    Works on the non-zeros of a CSR block without densifying. With ``expression='log'`` the
+    block is returned as float64 unchanged. Cells with no counts stay all zero. ``scale``: the
+    block's :func:`size_factors` when the caller has them already.
+    """
+    if expression == "log":
+        return block.astype(np.float64) if sp.issparse(block) else np.asarray(block, np.float64)
+    scale = size_factors(block) if scale is None else scale
     if sp.issparse(block):
         data = block.data * np.repeat(scale, np.diff(block.indptr))
         # log(1 + x) in place: 4x faster than np.log1p here (measured on 17M values) and exact
