@@ -103,12 +103,11 @@ def correlation(profiles: Profiles, rng: np.random.Generator | None = None) -> E
     return _no_self(EdgeScores(np.abs(r), r, profiles.genes, profiles.genes))
 
 
-def _square_total(profiles: Profiles):
+def _square_total(profiles: Profiles) -> tuple[pd.Index, np.ndarray]:
+    """Total effects among the measured perturbed genes (square, per unit of the source)."""
     te = total_effects(profiles)
-    measured = [s for s, pu in zip(te.sources, te.per_unit, strict=True) if pu]
-    cols = te.genes.get_indexer(measured)
-    rows = te.sources.get_indexer(measured)
-    return te, pd.Index(measured), te.T[np.ix_(rows, cols)]
+    measured = te.sources[te.per_unit]
+    return measured, te.T[np.ix_(te.sources.get_indexer(measured), te.genes.get_indexer(measured))]
 
 
 @register(
@@ -120,7 +119,7 @@ def inverse(
     profiles: Profiles, rng: np.random.Generator | None = None, *, ridge: float = 1e-3
 ) -> EdgeScores:
     """``ridge`` is relative to the mean eigenvalue of ``T'T`` (scale-free)."""
-    _, measured, T = _square_total(profiles)
+    measured, T = _square_total(profiles)
     n = len(measured)
     gram = T.T @ T
     V = np.linalg.solve(gram + ridge * np.trace(gram) / n * np.eye(n), T.T)
