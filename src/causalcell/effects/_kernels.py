@@ -1,4 +1,4 @@
-"""Array kernels of the effects engine: streaming group moments and batch-stratified tests.
+"""Array kernels of the effects engine: normalisation, group moments and batch-stratified tests.
 
 Everything here works on plain numpy / scipy.sparse arrays; AnnData plumbing lives in
 :mod:`causalcell.effects._engine`.
@@ -48,25 +48,6 @@ def log_normalize(
     return np.log1p(np.asarray(block, np.float64) * scale[:, None])
 
 
-def squared(Y: np.ndarray | sp.csr_matrix):
-    """Element-wise square, keeping sparsity."""
-    if sp.issparse(Y):
-        return sp.csr_matrix((Y.data * Y.data, Y.indices, Y.indptr), shape=Y.shape)
-    return Y * Y
-
-
-def membership_matrix(
-    rows: np.ndarray, cells: np.ndarray, n_rows: int, n_cells: int
-) -> sp.csr_matrix:
-    """Sparse 0/1 matrix (cells x groups) with a one at each ``(cells[i], rows[i])``.
-
-    A cell may belong to several groups (several guides) or to none.
-    """
-    keep = rows >= 0
-    ones = np.ones(int(keep.sum()))
-    return sp.csr_matrix((ones, (cells[keep], rows[keep])), shape=(n_cells, n_rows))
-
-
 @dataclass
 class Moments:
     """Per-group cell counts, sums and sums of squares of expression (groups x genes)."""
@@ -83,36 +64,6 @@ class Moments:
             self.s1.reshape(n_groups, n_batches, g),
             self.s2.reshape(n_groups, n_batches, g),
         )
-
-
-class MomentAccumulator:
-    """Accumulate :class:`Moments` of groups over row blocks of cells in one streaming pass.
-
-    The group sums of a block are one sparse product ``M_block.T @ Y_block``, which costs
-    O(nnz) and never densifies the cells; memory is groups x genes.
-    """
-
-    def __init__(self, membership: sp.csr_matrix, n_genes: int) -> None:
-        self.membership = membership
-        n_groups = membership.shape[1]
-        self._s1 = np.zeros((n_groups, n_genes))
-        self._s2 = np.zeros((n_groups, n_genes))
-
-    def add(self, start: int, Y, Y2) -> None:
-        """Add the block of cells ``start:start + len(Y)`` (``Y2`` = ``Y`` squared)."""
-        M = self.membership[start : start + Y.shape[0]].T.tocsr()
-        if M.nnz == 0:
-            return
-        self._s1 += _dense(M @ Y)
-        self._s2 += _dense(M @ Y2)
-
-    def result(self) -> Moments:
-        n = np.asarray(self.membership.sum(axis=0), dtype=np.float64).ravel()
-        return Moments(n, self._s1, self._s2)
-
-
-def _dense(x) -> np.ndarray:
-    return x.toarray() if sp.issparse(x) else np.asarray(x)
 
 
 @dataclass

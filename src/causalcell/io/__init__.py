@@ -1,5 +1,6 @@
 """Reading, validating and normalising cells (the input contract)."""
 
+from causalcell.io._blocks import iter_row_blocks
 from causalcell.io._labels import (
     CONTROL,
     is_control_part,
@@ -8,7 +9,7 @@ from causalcell.io._labels import (
     split_label,
 )
 from causalcell.io._read import read_cells
-from causalcell.io._validate import Cells, canonical_obs, iter_row_blocks, validate_cells
+from causalcell.io._validate import Cells, canonical_obs, validate_cells
 from causalcell.io._write import write_csv_atomic, write_h5ad_atomic
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from causalcell._errors import InputError
+from causalcell.io._blocks import iter_row_blocks
 from causalcell.io._labels import CONTROL, normalize_label
 
 Expression = Literal["counts", "log"]
@@ -66,23 +66,6 @@ def check_chunk(
         )
 
 
-def iter_row_blocks(X, chunk_size: int) -> Iterator[tuple[int, np.ndarray | sp.csr_matrix]]:
-    """Yield ``(start, block)`` over row blocks of an in-memory or backed matrix.
-
-    Blocks are CSR when the source is sparse (never densified) and ndarrays otherwise.
-    """
-    n = X.shape[0]
-    if sp.issparse(X) and X.format != "csr":
-        X = X.tocsr()  # row slicing of CSC is quadratic; one conversion is cheaper
-    for start in range(0, n, chunk_size):
-        block = X[start : min(start + chunk_size, n)]
-        if sp.issparse(block):
-            block = sp.csr_matrix(block)
-        elif not isinstance(block, np.ndarray):  # backed sparse datasets return scipy matrices
-            block = np.asarray(block)
-        yield start, block
-
-
 def expression_matrix(adata: ad.AnnData, layer: str | None = None):
     """The matrix the analysis reads: ``layer`` if given, else ``layers['counts']`` if present, else X."""
     if layer is not None:
@@ -116,35 +99,42 @@ def canonical_obs(
             "add the targeted genes per cell ('control' for controls) or pass --perturbation-key"
         )
     raw = obs[perturbation_key]
-    missing = raw.isna() | (raw.astype(str).str.strip() == "")
+    codes, uniques = pd.factorize(raw)  # each distinct label is checked and normalised once
+    labels = np.asarray([str(u).strip() for u in uniques], dtype=object)
+    missing = (codes < 0) | np.isin(codes, np.flatnonzero(labels == ""))
     if missing.any():
-        first = obs.index[np.flatnonzero(missing.to_numpy())[0]]
+        first = obs.index[np.flatnonzero(missing)[0]]
         raise InputError(
             f"{_where(source)}obs[{perturbation_key!r}] is empty for {int(missing.sum())} cells "
             f"(first: {first!r}); label every cell, 'control' for unperturbed cells"
         )
     out = obs.copy()
-    codes, uniques = pd.factorize(raw.astype(str))
-    canonical = np.asarray([normalize_label(u) for u in uniques], dtype=object)[codes]
-    out["perturbation"] = pd.Categorical(canonical)
-    if require_control and not (canonical == CONTROL).any():
+    out["perturbation"] = _categorical(codes, [normalize_label(str(u)) for u in uniques])
+    if require_control and not (out["perturbation"] == CONTROL).any():
         raise InputError(
             f"{_where(source)}no control cells in obs[{perturbation_key!r}] (values like "
             f"{list(uniques[:5])}); label unperturbed or non-targeting cells 'control'"
         )
     for key in ("guide", "batch", "cell_type", "donor"):
         if key in out.columns:
-            if out[key].isna().any():
+            codes, uniques = pd.factorize(out[key])
+            if (codes < 0).any():
                 raise InputError(
                     f"{_where(source)}obs[{key!r}] has missing values; fill them or drop the column"
                 )
-            out[key] = pd.Categorical(out[key].astype(str))
+            out[key] = _categorical(codes, [str(u) for u in uniques])
     for key in ("time", "phenotype"):
         if key in out.columns and not pd.api.types.is_numeric_dtype(out[key]):
             raise InputError(
                 f"{_where(source)}obs[{key!r}] must be numeric, got dtype {out[key].dtype}"
             )
     return out
+
+
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """Cells' labels as a categorical, given each cell's code into ``labels`` (may repeat)."""
+    categories, inverse = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+    return pd.Categorical.from_codes(inverse.ravel()[codes], categories)
 
 
 @dataclass(frozen=True)
@@ -185,9 +175,13 @@ class Cells:
         obs = self.obs.iloc[rows] if obs is None else obs
         return Cells(self.X[rows], obs, self.var_names, self.expression, self.source)
 
-    def blocks(self, chunk_size: int = 20_000, check: bool = True):
-        """Yield ``(start, block)`` row blocks, validating each block on the way."""
-        for start, block in iter_row_blocks(self.X, chunk_size):
+    def blocks(self, chunk_size: int = 20_000, check: bool = True, reuse_buffers: bool = False):
+        """Yield ``(start, block)`` row blocks, validating each block on the way.
+
+        ``reuse_buffers``: see :func:`causalcell.io.iter_row_blocks` (a block is then valid
+        only until the next is requested).
+        """
+        for start, block in iter_row_blocks(self.X, chunk_size, reuse_buffers=reuse_buffers):
             if check:
                 check_chunk(block, self.expression, self.source, start)
             yield start, block
