@@ -132,3 +132,22 @@ def test_cells_object_accepted(screen):
     adata, _ = screen
     e = effects(validate_cells(adata), escape=False, progress=False)
     assert e.n_obs == 2
+
+
+def test_guides_of_combination_cells_count_for_each_guide():
+    """A cell carrying 'A_g0+B_g1' is a cell of perturbation 'A+B' and of both guides."""
+    adata, _ = make_counts_screen(seed=3)
+    obs = adata.obs.copy()
+    combo = np.flatnonzero(obs["guide"].astype(str) == "A_g0")[:40]
+    obs["perturbation"] = obs["perturbation"].astype(str)
+    obs["guide"] = obs["guide"].astype(str)
+    obs.iloc[combo, obs.columns.get_loc("perturbation")] = "A+B"
+    obs.iloc[combo, obs.columns.get_loc("guide")] = "A_g0+B_g1"
+    adata.obs = obs
+    e = effects(adata, rng=0, progress=False, escape=False)
+    guides = e.uns["guides"]
+    assert list(e.obs_names) == ["A", "A+B", "B"]
+    assert guides.loc["A_g0", "perturbation"] == "A"
+    assert guides.loc["A_g0", "n_cells"] == 150  # 110 single + 40 combination cells
+    assert guides.loc["B_g1", "n_cells"] == 190
+    assert e.obs.loc["A+B", "n_cells"] == 40

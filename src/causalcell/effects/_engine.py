@@ -107,40 +107,49 @@ def _encode_guides(
     perturbations: pd.Index,
     min_cells: int,
 ):
+    """Targeting guides, their perturbation, and (cell, guide) memberships.
+
+    Guide labels are split on '+' once per distinct label (a million cells share a few
+    thousand), then everything is integer codes.
+    """
     empty = (pd.Index([]), pd.Series(dtype=str), np.zeros((2, 0), dtype=np.int64))
     if guide_key not in obs.columns:
         return empty
-    # split each distinct guide string once (a million cells share a few thousand strings)
-    codes, uniques = pd.factorize(obs[guide_key].astype(str))
-    parts = [[g.strip() for g in u.split("+")] for u in uniques]
-    n_parts = np.array([len(p) for p in parts])[codes]
+    codes, labels = pd.factorize(obs[guide_key].astype(str))
+    parts = [[g.strip() for g in str(label).split("+")] for label in labels]
+    names = pd.Index(sorted({g for p in parts for g in p}))
+    part_ids = names.get_indexer([g for p in parts for g in p])
+    n_parts_of = np.array([len(p) for p in parts])
+    first_part = np.concatenate([[0], np.cumsum(n_parts_of)[:-1]])
+    # expand to one row per (cell, guide part)
+    n_parts = n_parts_of[codes]
     cell_idx = np.repeat(np.arange(len(obs)), n_parts)
-    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-    flat = np.array([g for p in parts for g in p], dtype=object)
     offset = np.arange(len(cell_idx)) - np.repeat(np.cumsum(n_parts) - n_parts, n_parts)
-    guide_names = flat[starts[codes[cell_idx]] + offset]
+    guide_id = part_ids[first_part[codes[cell_idx]] + offset]
     targeting = pert_code[cell_idx] >= 0
     # A guide belongs to the perturbation of the cells that carry it alone.
-    single = n_parts[cell_idx] == 1
-    owner = pd.DataFrame({"guide": guide_names, "code": pert_code[cell_idx]})[single & targeting]
-    owner = owner.drop_duplicates()
-    ambiguous = owner["guide"][owner["guide"].duplicated()]
-    if len(ambiguous):
+    single = (n_parts[cell_idx] == 1) & targeting
+    K = len(perturbations)
+    owned = np.unique(guide_id[single] * K + pert_code[cell_idx[single]])
+    owner_guide, owner_code = np.divmod(owned, K)
+    twice = owner_guide[1:][owner_guide[1:] == owner_guide[:-1]]
+    if len(twice):
         raise InputError(
-            f"guide {ambiguous.iloc[0]!r} is found in cells of two different perturbations; "
+            f"guide {names[twice[0]]!r} is found in cells of two different perturbations; "
             "fix obs['guide'] (one guide id per target) or obs['perturbation']"
         )
-    n_per_guide = pd.Series(guide_names[targeting]).value_counts()
-    owner = owner[owner["guide"].map(n_per_guide).fillna(0).to_numpy() >= min_cells]
-    guides = pd.Index(sorted(owner["guide"]))
-    if len(guides) == 0:
+    n_per_guide = np.bincount(guide_id[targeting], minlength=len(names))
+    keep = n_per_guide[owner_guide] >= min_cells
+    owner_guide, owner_code = owner_guide[keep], owner_code[keep]
+    if len(owner_guide) == 0:
         return empty
-    guide_target = pd.Series(
-        perturbations[owner.set_index("guide").loc[guides, "code"].to_numpy()], index=guides
-    )
-    gcode = guides.get_indexer(guide_names)
-    keep = (gcode >= 0) & targeting
-    return guides, guide_target, np.vstack([cell_idx[keep], gcode[keep]])
+    guides = names[owner_guide]  # sorted, as ``names`` is
+    guide_target = pd.Series(perturbations[owner_code], index=guides)
+    new_code = np.full(len(names), -1)
+    new_code[owner_guide] = np.arange(len(owner_guide))
+    gcode = new_code[guide_id]
+    member = (gcode >= 0) & targeting
+    return guides, guide_target, np.vstack([cell_idx[member], gcode[member]])
 
 
 def _progress(iterable, total: int, desc: str, progress: bool | None):
