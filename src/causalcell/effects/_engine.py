@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -11,7 +10,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
@@ -152,15 +150,6 @@ def _encode_guides(
     return guides, guide_target, np.vstack([cell_idx[member], gcode[member]])
 
 
-def _progress(iterable, total: int, desc: str, progress: bool | None):
-    disable = (not sys.stderr.isatty()) if progress is None else not progress
-    return tqdm(iterable, total=total, desc=desc, unit="block", disable=disable, leave=False)
-
-
-def _n_blocks(cells: Cells, chunk_size: int) -> int:
-    return -(-cells.n_cells // chunk_size)
-
-
 @dataclass
 class _PassResult:
     pert: Moments
@@ -227,22 +216,28 @@ def _moments_pass(
     With ``halves``, perturbed cells are also split by random half (for the cross-fitted
     escape model); the whole-perturbation moments are the sums of the halves.
     """
-    from causalcell.effects._fused import RowThreads, class_moments
+    from causalcell.effects._fused import class_moments
+    from causalcell.effects._stream import accumulate
 
     use = np.ones(cells.n_cells, bool) if include is None else include
     cl = _classes(d, use, halves)
     cols = np.fromiter(d.target_cols.values(), dtype=np.int64, count=len(d.target_cols))
     target_pos = np.full(cells.n_genes, -1, dtype=np.int64)
     target_pos[cols] = np.arange(len(cols))
-    s1, s2 = np.zeros((cl.n, cells.n_genes)), np.zeros((cl.n, cells.n_genes))
-    lin1, lin2 = np.zeros((cl.n, len(cols))), np.zeros((cl.n, len(cols)))
     counts = cells.expression == "counts"
-    blocks = cells.blocks(chunk_size, reuse_buffers=True)
-    with RowThreads() as threads:
-        for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "effects", progress):
-            block = sp.csr_matrix(block)
-            rows = cl.of_cell[start : start + block.shape[0]]
-            threads.run(class_moments, block, rows, counts, s1, s2, target_pos, lin1, lin2)
+
+    def init():
+        shapes = [(cl.n, cells.n_genes)] * 2 + [(cl.n, len(cols))] * 2
+        return tuple(np.zeros(shape) for shape in shapes)
+
+    def add(acc, start, block, threads):
+        rows = cl.of_cell[start : start + block.shape[0]]
+        s1, s2, lin1, lin2 = acc
+        threads.run(class_moments, block, rows, counts, s1, s2, target_pos, lin1, lin2)
+
+    s1, s2, lin1, lin2 = accumulate(
+        cells, init, add, chunk_size=chunk_size, desc="effects", progress=progress
+    )
     n = np.bincount(cl.of_cell[cl.of_cell >= 0], minlength=cl.n).astype(np.float64)
     return _group_moments(d, cl, halves, Moments(n, s1, s2), Moments(n, lin1, lin2))
 
@@ -465,7 +460,8 @@ def _score_pass(cells, d, signatures, control, chunk_size, max_null_cells, rng, 
     linear discriminant for independent genes), scaled so that a full responder scores ~1.
     Control cells (a sample) are scored on every perturbation's signatures: the escapers' null.
     """
-    from causalcell.effects._fused import RowThreads, own_projections
+    from causalcell.effects._fused import own_projections
+    from causalcell.effects._stream import accumulate
 
     ctrl_n, ctrl_s1, ctrl_s2 = control.n[0].sum(), control.s1[0].sum(0), control.s2[0].sum(0)
     ctrl_var = np.nan_to_num((ctrl_s2 - ctrl_s1**2 / ctrl_n) / max(ctrl_n - 1, 1))
@@ -490,26 +486,31 @@ def _score_pass(cells, d, signatures, control, chunk_size, max_null_cells, rng, 
     # row of the stacked (half, perturbation) units each perturbed cell is scored on
     unit_of_cell = np.where(d.pert_code >= 0, d.half * K + d.pert_code, -1)
     stacked, offset = np.concatenate(units), np.stack(offsets)  # (2 K, G), (2, K, B)
-    scores = np.full(cells.n_cells, np.nan)
-    null_scores = np.zeros((len(null_cells), K))
     counts = cells.expression == "counts"
-    blocks = cells.blocks(chunk_size, check=False, reuse_buffers=True)
-    with RowThreads() as threads:
-        for start, block in _progress(blocks, _n_blocks(cells, chunk_size), "scores", progress):
-            block = sp.csr_matrix(block)
-            rows = slice(start, start + block.shape[0])
-            k, b, h = d.pert_code[rows], d.batch_code[rows], d.half[rows]
-            dot = np.zeros(block.shape[0])
-            threads.run(own_projections, block, unit_of_cell[rows], counts, stacked, dot)
-            mine = k >= 0
-            scores[rows][mine] = dot[mine] - offset[h[mine], k[mine], b[mine]]
-            nr = null_row[rows]
-            for half in (0, 1):
-                nrows = np.flatnonzero((nr >= 0) & (h == half))
-                if len(nrows):
-                    Y = log_normalize(block[nrows], cells.expression)
-                    proj = np.asarray(Y @ units[half].T)
-                    null_scores[nr[nrows]] = proj - offset[half][:, b[nrows]].T
+
+    def init():
+        return np.zeros(cells.n_cells), np.zeros((len(null_cells), K))
+
+    def add(acc, start, block, threads):
+        scores, null_scores = acc
+        rows = slice(start, start + block.shape[0])
+        k, b, h = d.pert_code[rows], d.batch_code[rows], d.half[rows]
+        dot = np.zeros(block.shape[0])
+        threads.run(own_projections, block, unit_of_cell[rows], counts, stacked, dot)
+        mine = k >= 0
+        scores[rows][mine] = dot[mine] - offset[h[mine], k[mine], b[mine]]
+        nr = null_row[rows]
+        for half in (0, 1):
+            nrows = np.flatnonzero((nr >= 0) & (h == half))
+            if len(nrows):
+                Y = log_normalize(block[nrows], cells.expression)
+                proj = np.asarray(Y @ units[half].T)
+                null_scores[nr[nrows]] = proj - offset[half][:, b[nrows]].T
+
+    scores, null_scores = accumulate(
+        cells, init, add, chunk_size=chunk_size, desc="scores", progress=progress, check=False
+    )
+    scores[d.pert_code < 0] = np.nan
     return scores, null_scores
 
 

@@ -39,7 +39,12 @@ def iter_row_blocks(
 
 
 def _is_backed(X) -> bool:
-    return hasattr(X, "group") or type(X).__module__.startswith("h5py")
+    return hasattr(X, "group") or type(X).__module__.startswith("h5py") or is_dask(X)
+
+
+def is_dask(X) -> bool:
+    """Whether ``X`` is a Dask array (checked without importing Dask)."""
+    return type(X).__module__.startswith("dask.")
 
 
 def _block_reader(X, recycle_rows: int = 0) -> Callable[[int, int], Block]:
@@ -50,6 +55,8 @@ def _block_reader(X, recycle_rows: int = 0) -> Callable[[int, int], Block]:
 
     def read(start: int, stop: int) -> Block:
         block = X[start:stop]
+        if is_dask(block):
+            block = block.compute()
         if sp.issparse(block):
             return sp.csr_matrix(block)
         return block if isinstance(block, np.ndarray) else np.asarray(block)
