@@ -26,19 +26,17 @@ _TABLE = 64  # counts below this use the per-cell log table
 
 
 @njit(nogil=True, cache=True)
-def _row_scale(data, a, b, counts):  # pragma: no cover - compiled
+def _start_row(data, a, b, counts, table):  # pragma: no cover - compiled
+    """Size factor of the row ``data[a:b]`` (1 for log data); fills its log table for counts."""
     if not counts:
         return 1.0
     total = 0.0
     for p in range(a, b):
         total += data[p]
-    return TARGET_SUM / total if total > 0 else 0.0
-
-
-@njit(nogil=True, cache=True)
-def _fill_table(table, scale):  # pragma: no cover - compiled
+    scale = TARGET_SUM / total if total > 0 else 0.0
     for c in range(table.shape[0]):
         table[c] = math.log1p(c * scale)
+    return scale
 
 
 @njit(nogil=True, cache=True)
@@ -80,9 +78,7 @@ def class_moments(
         if c < 0:
             continue
         a, b = indptr[i], indptr[i + 1]
-        scale = _row_scale(data, a, b, counts)
-        if counts:
-            _fill_table(table, scale)
+        scale = _start_row(data, a, b, counts, table)
         for p in range(a, b):
             x = data[p]
             j = indices[p]
@@ -111,9 +107,7 @@ def own_projections(
         if u < 0:
             continue
         a, b = indptr[i], indptr[i + 1]
-        scale = _row_scale(data, a, b, counts)
-        if counts:
-            _fill_table(table, scale)
+        scale = _start_row(data, a, b, counts, table)
         acc = 0.0
         for p in range(a, b):
             acc += _log_value(data[p], scale, table, counts) * units[u, indices[p]]
