@@ -14,6 +14,7 @@ from causalcell._errors import InputError
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "concordance",
     "datasets",
     "dml",
     "effects",
@@ -31,6 +32,7 @@ __all__ = ["InputError", "__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from causalcell import (  # noqa: F401
+        concordance,
         datasets,
         dml,
         effects,

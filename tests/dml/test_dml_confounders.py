@@ -47,8 +47,17 @@ def test_autoencoder_embedding_never_sees_its_genes():
 
 def test_autoencoder_front_end():
     pytest.importorskip("torch")
-    adata, _ = dml.simulate_cells(n_donors=10, cells_per_donor=30, n_genes=40, rng=0)
+    from causalcell import sim
+
+    adata = sim.simulate(
+        "population", rng=0, n_genes=40, n_donors=10, cells_per_donor=20, n_gwas=500
+    ).adata
     out = dml.dml(
-        adata, genes=["g1", "g2"], confounders="autoencoder", n_components=3, n_folds=3, rng=0
+        adata[adata.obs["cell_type"] == "type0"].copy(),
+        genes=["GENE01", "GENE02"],
+        confounders="autoencoder",
+        n_components=3,
+        n_folds=3,
+        rng=0,
     )
     assert np.isfinite(out["estimate"]).all() and len(out) == 2

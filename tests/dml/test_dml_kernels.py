@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.linear_model import Ridge
 
 from causalcell import dml
@@ -94,3 +95,52 @@ def test_wald_summary_and_fdr():
     assert out["ci_low"][0] == pytest.approx(0.0, abs=1e-3)
     fdr = dml.bh_fdr(out["pval"])
     assert np.isnan(fdr[2]) and fdr[0] == pytest.approx(0.1, abs=2e-3)
+
+
+def test_loo_alpha_matches_sklearn_ridgecv_per_target():
+    from sklearn.linear_model import RidgeCV
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 5))
+    t = x @ rng.normal(size=(5, 3)) * [1.0, 0.1, 0.0] + rng.normal(size=(60, 3))
+    grid = np.logspace(-2, 4, 13)
+    alpha, scores = dml.loo_ridge_alpha(x, t, grid)
+    want = RidgeCV(alphas=grid, alpha_per_target=True).fit(x, t).alpha_
+    np.testing.assert_allclose(alpha, want)
+    assert scores.shape == (13, 3) and alpha[2] >= alpha[0]  # pure noise -> more shrinkage
+
+
+def test_ridge_with_one_penalty_per_column_equals_sklearn(arrays):
+    a = arrays
+    alphas = np.array([0.1, 1.0, 10.0, 100.0, 0.5, 3.0])
+    got = dml.ridge_fit_predict(a["x"], a["d"], a["x_test"], alphas)
+    lo = dml.ridge_fit_predict(
+        a["x"],
+        a["d"],
+        a["x_test"],
+        alphas,
+        d_train=a["d"],
+        d_test=a["d_test"],
+        loadings=a["loadings"],
+    )
+    for j, alpha in enumerate(alphas):
+        want = Ridge(alpha).fit(a["x"], a["d"][:, j]).predict(a["x_test"])
+        np.testing.assert_allclose(got[:, j], want, atol=1e-10)
+        design = a["x"] - np.outer(a["d"][:, j], a["loadings"][j])
+        design_test = a["x_test"] - np.outer(a["d_test"][:, j], a["loadings"][j])
+        want = Ridge(alpha).fit(design, a["d"][:, j]).predict(design_test)
+        np.testing.assert_allclose(lo[:, j], want, atol=1e-10)
+
+
+def test_score_test_se_is_the_null_imposed_cluster_sandwich():
+    rng = np.random.default_rng(4)
+    rd, ry = rng.normal(size=(60, 2)), rng.normal(size=(60, 1))
+    groups = np.repeat(np.arange(12), 5)
+    theta, se0 = dml.plr_score_test(ry, rd, groups)
+    theta_w, _ = dml.plr_score(ry, rd, groups)
+    np.testing.assert_allclose(theta, theta_w)
+    for j in range(2):
+        sums = np.bincount(groups, weights=ry[:, 0] * rd[:, j])
+        assert se0[j] == pytest.approx(np.sqrt((sums**2).sum()) / (rd[:, j] ** 2).sum())
+    out = dml.wald_summary(theta, se0, dof=11)
+    assert out["pval"][0] == pytest.approx(2 * stats.t.sf(abs(theta[0] / se0[0]), 11))

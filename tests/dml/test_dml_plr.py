@@ -122,3 +122,32 @@ def test_learner_registry():
     assert {"ridge", "lasso", "gbm"} <= set(dml.list_learners())
     with pytest.raises(InputError):
         dml.get_learner(object(), rng=0)
+
+
+def test_gradient_boosting_removes_nonlinear_confounding_that_ridge_leaves():
+    """``x`` confounds through sin/cos: a linear nuisance leaves bias, boosting does not."""
+    rng = np.random.default_rng(10)
+    x = rng.uniform(-3, 3, size=(200, 2))
+    d = 2 * np.sin(2 * x[:, 0]) + rng.normal(size=200)
+    y = THETA * d + 2 * np.sin(2 * x[:, 0]) + np.cos(x[:, 1]) + rng.normal(size=200)
+    ridge = dml.PLR("ridge", "ridge", n_folds=2, random_state=0).fit(x, y, d)
+    gbm = dml.PLR("gbm", "gbm", n_folds=2, random_state=0).fit(x, y, d)
+    assert abs(gbm.coef_[0] - THETA) < 3 * gbm.se_[0]
+    assert abs(ridge.coef_[0] - THETA) > 6 * ridge.se_[0]
+
+
+def test_score_inference_holds_its_level_with_few_clusters():
+    """20 donors, heavy-tailed treatment: the Wald sandwich over-rejects, the score test not."""
+    rng = np.random.default_rng(11)
+    reject = {"wald": [], "score": []}
+    for _ in range(300):
+        donors = np.repeat(np.arange(20), 5)
+        x = rng.normal(size=(100, 2))
+        d = x[:, 0] + rng.standard_t(4, size=20)[donors] + 0.3 * rng.normal(size=100)
+        y = x.sum(1) + rng.normal(size=20)[donors]
+        for kind in reject:
+            plr = dml.PLR(n_folds=5, random_state=rng, inference=kind)
+            plr.fit(x, y, d, groups=donors)
+            reject[kind].append(plr.summary()["pval"].iloc[0] < 0.05)
+    assert 0.015 <= np.mean(reject["score"]) <= 0.075
+    assert np.mean(reject["wald"]) > np.mean(reject["score"]) + 0.04

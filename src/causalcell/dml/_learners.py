@@ -17,7 +17,7 @@ import numpy as np
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
-from causalcell.dml._kernels import ridge_fit_predict
+from causalcell.dml._kernels import loo_ridge_alpha, ridge_fit_predict
 
 
 class Learner(Protocol):
@@ -44,18 +44,26 @@ class RidgeLearner:
     Parameters
     ----------
     alpha
-        L2 penalty (scikit-learn's ``Ridge(alpha)`` convention: not scaled by ``n``).
+        L2 penalty (scikit-learn's ``Ridge(alpha)`` convention: not scaled by ``n``), or
+        ``None``: chosen per target column on each training fold by exact leave-one-out error
+        (:func:`causalcell.dml.loo_ridge_alpha`, on the confounders before any leave-gene-out
+        downdate), so a gene's result does not depend on which other genes are tested.
     """
 
-    alpha: float = 1.0
+    alpha: float | None = 1.0
 
     def fit_predict(self, x_train, t_train, x_test, *, d_train=None, d_test=None, loadings=None):
         """Predictions of every target column; see :func:`causalcell.dml.ridge_fit_predict`."""
+        alpha = self.alpha
+        if alpha is None:
+            alpha, _ = loo_ridge_alpha(x_train, t_train)
+            if loadings is not None and len(alpha) == 1:
+                alpha = np.full(len(loadings), alpha[0])
         return ridge_fit_predict(
             x_train,
             t_train,
             x_test,
-            self.alpha,
+            alpha,
             d_train=d_train,
             d_test=d_test,
             loadings=loadings,
@@ -119,10 +127,12 @@ def _gbm(rng: np.random.Generator) -> SklearnLearner:
 
 LEARNERS: dict[str, Callable[[np.random.Generator], Learner]] = {
     "ridge": lambda rng: RidgeLearner(1.0),
+    "ridge_cv": lambda rng: RidgeLearner(None),
     "lasso": _lasso,
     "gbm": _gbm,
 }
-"""Named learners: ``ridge`` (closed form, vectorised over genes), ``lasso``
+"""Named learners: ``ridge`` (closed form, vectorised over genes, ``alpha=1``), ``ridge_cv``
+(the same with the penalty chosen by leave-one-out error on each training fold), ``lasso``
 (standardised ``LassoCV``, per gene) and ``gbm`` (``HistGradientBoostingRegressor``, per gene)."""
 
 

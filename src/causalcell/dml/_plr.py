@@ -11,7 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell._errors import InputError
 from causalcell._utils import as_rng
-from causalcell.dml._kernels import aggregate_repetitions, make_folds, plr_score, wald_summary
+from causalcell.dml._kernels import (
+    aggregate_repetitions,
+    make_folds,
+    plr_score,
+    plr_score_test,
+    wald_summary,
+)
 from causalcell.dml._learners import Learner, get_learner
 
 
@@ -62,6 +68,11 @@ class PLR(BaseEstimator):
         Repetitions of the sample splitting; estimates are median-aggregated.
     random_state
         Seed or Generator for fold splits and learners' unset seeds, resolved in :meth:`fit`.
+    inference
+        ``"wald"`` (default, DoubleML's): sandwich SE at the estimate, normal reference.
+        ``"score"``: null-imposed score SE (:func:`causalcell.dml.plr_score_test`) and a t
+        reference with ``G - 1`` degrees of freedom (``G`` clusters, or observations without
+        groups): calibrated with few clusters, conservative intervals under an effect.
 
     Attributes
     ----------
@@ -75,6 +86,8 @@ class PLR(BaseEstimator):
         Treatment names (columns of a DataFrame ``d``, else ``d0, d1, ...``).
     n_groups_ : int or None
         Number of clusters when ``groups`` were given.
+    dof_ : float or None
+        Degrees of freedom of the t reference (None: normal).
 
     Examples
     --------
@@ -95,12 +108,14 @@ class PLR(BaseEstimator):
         n_folds: int = 5,
         n_rep: int = 1,
         random_state: int | np.random.Generator | None = None,
+        inference: str = "wald",
     ) -> None:
         self.ml_l = ml_l
         self.ml_m = ml_m
         self.n_folds = n_folds
         self.n_rep = n_rep
         self.random_state = random_state
+        self.inference = inference
 
     def fit(
         self,
@@ -137,11 +152,12 @@ class PLR(BaseEstimator):
         self._check(x, d, groups, loadings)
         rng = as_rng(self.random_state)
         ml_l, ml_m = get_learner(self.ml_l, rng=rng), get_learner(self.ml_m, rng=rng)
+        score = plr_score_test if self.inference == "score" else plr_score
         thetas, ses, folds = [], [], []
         for _ in range(self.n_rep):
             folds.append(make_folds(len(y), self.n_folds, groups, rng=rng))
             ry, rd = cross_fit_residuals(x, y, d, folds[-1], ml_l, ml_m, loadings)
-            theta, se = plr_score(ry, rd, groups)
+            theta, se = score(ry, rd, groups)
             thetas.append(theta)
             ses.append(se)
         self.all_coef_, self.all_se_ = np.array(thetas), np.array(ses)
@@ -151,18 +167,26 @@ class PLR(BaseEstimator):
             names if names is not None else np.array([f"d{j}" for j in range(d.shape[1])])
         )
         self.n_groups_ = None if groups is None else len(np.unique(groups))
+        units = len(y) if groups is None else self.n_groups_
+        self.dof_ = float(units - 1) if self.inference == "score" else None
         return self
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Table of ``estimate, se, pval, ci_low, ci_high`` (normal), one row per treatment."""
+        """Table of ``estimate, se, pval, ci_low, ci_high``, one row per treatment.
+
+        Normal reference for ``inference="wald"``, t with :attr:`dof_` for ``"score"``.
+        """
         check_is_fitted(self)
         return pd.DataFrame(
-            wald_summary(self.coef_, self.se_, level), index=pd.Index(self.feature_names_in_)
+            wald_summary(self.coef_, self.se_, level, self.dof_),
+            index=pd.Index(self.feature_names_in_),
         )
 
     def _check(self, x, d, groups, loadings) -> None:
         if not (isinstance(self.n_folds, int | np.integer) and self.n_folds >= 2):
             raise InputError(f"n_folds must be an integer >= 2, got {self.n_folds!r}")
+        if self.inference not in ("wald", "score"):
+            raise InputError(f"inference must be 'wald' or 'score', got {self.inference!r}")
         if not (isinstance(self.n_rep, int | np.integer) and self.n_rep >= 1):
             raise InputError(f"n_rep must be an integer >= 1, got {self.n_rep!r}")
         if groups is not None:

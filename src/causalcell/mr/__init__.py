@@ -28,6 +28,7 @@ from causalcell.mr._core import (
     ratio_estimates,
     register,
 )
+from causalcell.mr._genes import GENE_COLUMNS, mr_genes
 from causalcell.mr._plot import plot_forest, plot_funnel, plot_scatter
 from causalcell.mr._presso import PressoResult, presso
 from causalcell.mr._regression import egger, ivw, mv_ivw, wald_ratio
@@ -50,6 +51,7 @@ from causalcell.mr._twmr import TWMR_RIDGE, TWMRResult, twmr
 
 __all__ = [
     "DEFAULT_METHODS",
+    "GENE_COLUMNS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "RESULT_COLUMNS",
@@ -67,6 +69,7 @@ __all__ = [
     "list_methods",
     "mode_based",
     "mr",
+    "mr_genes",
     "mv_ivw",
     "mvmr",
     "penalized_weighted_median",

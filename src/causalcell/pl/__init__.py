@@ -1,5 +1,6 @@
 """Plotting: figures that only read what the tools wrote (matplotlib is imported lazily)."""
 
+from causalcell.pl._concordance import concordance_scatter
 from causalcell.pl._effects import (
     calibration_qq,
     effect_heatmap,
@@ -11,6 +12,7 @@ from causalcell.pl._network import edge_heatmap, prediction_scores
 
 __all__ = [
     "calibration_qq",
+    "concordance_scatter",
     "edge_heatmap",
     "effect_heatmap",
     "guide_efficacy",
