@@ -2,5 +2,14 @@
 
 from causalcell.datasets._dream4 import dream4
 from causalcell.datasets._papalexi import papalexi2021
+from causalcell.datasets._sachs import sachs2005, sachs_consensus
+from causalcell.datasets._yeast import yeast_tf_perturbation, yeast_tf_targets
 
-__all__ = ["dream4", "papalexi2021"]
+__all__ = [
+    "dream4",
+    "papalexi2021",
+    "sachs2005",
+    "sachs_consensus",
+    "yeast_tf_perturbation",
+    "yeast_tf_targets",
+]
