@@ -4,7 +4,9 @@ Three layers (see DESIGN.md): an experiment operator (knockout, CRISPRi, CRISPRa
 induction; guides with efficacies, escape, off-targets, combinations, MOI), a regulatory
 mechanism (affine or saturating on log expression, steady state or SDE dynamics, cell-type
 programs) and a measurement operator (library size, batch, negative-binomial counts, dropout,
-bulk aggregation). ``simulate(preset, rng=seed)`` returns the data and its truth.
+bulk aggregation). ``simulate(preset, rng=seed)`` returns the data and its truth;
+``simulate(preset, network=edges)`` runs the same experiment on a user's network (an edge
+DataFrame or CSV such as DoRothEA regulons, or a :class:`Network`), with its gene symbols.
 """
 
 from causalcell.sim._config import (

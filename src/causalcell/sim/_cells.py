@@ -78,13 +78,21 @@ class Design:
 
 
 def _cell_guides(world: World, designed: list[tuple[int, ...]], rng) -> list[list[int]]:
-    """One random guide per designed target, plus ``Poisson(moi - 1)`` random extra guides."""
+    """One random guide per designed target, plus ``Poisson(moi - 1)`` extra guides.
+
+    Extra guides (MOI > 1) target genes the cell does not carry yet, drawn uniformly among the
+    library's targets, each with a uniform guide. So every targeted gene of a cell carries
+    exactly one guide, uniform among its guides, whatever the MOI: the label's mixture over
+    guides and escapes is then exactly the one :func:`expected_deltas` enumerates.
+    """
     lib, moi = world.guides, world.config.perturbation.moi
     extra = rng.poisson(max(moi - 1.0, 0.0), len(designed))
+    library_targets = np.unique(lib.target)
     out = []
     for targets, k in zip(designed, extra, strict=True):
-        guides = [int(rng.choice(lib.guides_of(t))) for t in targets]
-        out.append(guides + rng.integers(0, lib.names.size, k).tolist())
+        free = np.setdiff1d(library_targets, targets)
+        more = rng.choice(free, size=min(k, free.size), replace=False) if k else []
+        out.append([int(rng.choice(lib.guides_of(t))) for t in (*targets, *more)])
     return out
 
 
@@ -116,7 +124,7 @@ def design_from(
 ) -> Design:
     """Design of cells with the given designed targets (guides, escapes, labels, batches).
 
-    ``cell_type`` defaults to uniform types (or the nearer end of the trajectory).
+    ``cell_type`` defaults to uniform types (or the nearest milestone of the trajectory).
     """
     pert, cells = world.config.perturbation, world.config.cells
     guides = _cell_guides(world, designed, rng)
@@ -136,9 +144,7 @@ def design_from(
     pseudotime = rng.random(n) if cells.trajectory else None
     if cell_type is None:
         n_types = world.programs.shape[0]
-        cell_type = (
-            (pseudotime >= 0.5).astype(int) if cells.trajectory else rng.integers(0, n_types, n)
-        )
+        cell_type = world.milestone(pseudotime) if cells.trajectory else rng.integers(0, n_types, n)
     return Design(
         label=np.array([_label(world, g) for g in guides]),
         guide=np.array(guide_ids),
@@ -269,7 +275,7 @@ class Panel:
         if cell_type is not None:
             ct = np.full(n, cell_type)
         else:
-            ct = (pt >= 0.5).astype(int) if cells.trajectory else rng.integers(0, n_types, n)
+            ct = world.milestone(pt) if cells.trajectory else rng.integers(0, n_types, n)
         b = world.basal(ct, pt, rng)
         batch = rng.integers(0, world.config.measurement.n_batches, n)
         log_lib = world.measurement.log_library(batch, rng)

@@ -19,10 +19,11 @@ class NetworkConfig:
 
     ``edges`` names an edge list instead: a CSV path with ``source,target,weight`` (or
     DoRothEA's ``tf,target,mor``); then ``n_genes`` caps the genes kept (the largest regulons
-    first).
+    first) and ``None`` keeps them all. A network passed to ``simulate(network=...)`` keeps all
+    its genes unless ``n_genes`` is given too.
     """
 
-    n_genes: int = 100
+    n_genes: int | None = 100
     n_modules: int = 5
     regulator_fraction: float = 0.15
     min_out_degree: int = 3
@@ -45,7 +46,10 @@ class CellConfig:
     base_sd
         Sd across genes of the reference log expression (the control steady state).
     noise_sd
-        Sd of the static intrinsic noise of each cell's basal input.
+        Sd of the static intrinsic noise of each cell's basal input (the median over genes).
+    noise_sd_spread
+        Sd across genes of the log of each gene's noise sd (0: every gene has ``noise_sd``);
+        gives genes different overdispersion, as in real data.
     n_cell_types
         Number of cell types, in equal proportions.
     programs_per_type
@@ -53,12 +57,14 @@ class CellConfig:
     program_sd
         Sd of the module-wide log shift of a program.
     trajectory
-        Cells lie on a differentiation path between type 0 and type 1 programs (obs
-        ``pseudotime``; ``cell_type`` is the nearer end).
+        Cells lie uniformly on a differentiation path through the type programs in order
+        (type 0 at pseudotime 0, the last type at 1; at least two types), obs ``pseudotime``;
+        ``cell_type`` is the nearest milestone.
     """
 
     base_sd: float = 1.5
     noise_sd: float = 0.25
+    noise_sd_spread: float = 0.0
     n_cell_types: int = 1
     programs_per_type: int = 2
     program_sd: float = 1.0
@@ -111,7 +117,8 @@ class PerturbationConfig:
     n_combo
         Number of combinations (drawn among the single targets).
     combo_order
-        Genes per combination.
+        Genes per combination (any order >= 2); a tuple such as ``(2, 3)`` mixes orders,
+        cycling through them.
     target_regulators
         Fraction of single targets drawn among regulators.
     guides_per_target
@@ -142,7 +149,7 @@ class PerturbationConfig:
     fold: float | None = None
     n_single: int = 10
     n_combo: int = 0
-    combo_order: int = 2
+    combo_order: int | tuple[int, ...] = 2
     target_regulators: float = 0.8
     guides_per_target: int = 3
     efficacy_beta: tuple[float, float] = (6.0, 1.5)
@@ -208,6 +215,13 @@ class PopulationConfig:
         Individuals of the outcome GWAS.
     n_eqtl
         Individuals of the exposure (eQTL) study.
+    eqtl_sharing
+        Probability that a cis variant also acts in each cell type other than its own (drawn
+        uniformly); 0: cell-type-specific eQTLs, 1: every variant acts in every cell type.
+    confounder_sd
+        Sd of a donor-level environmental factor (disease activity, age, ...) shifting the basal
+        input of one module's genes in every cell type; the same factor adds to the liability
+        with the sd of its genetic part. 0: no confounder.
     """
 
     n_donors: int = 40
@@ -223,6 +237,8 @@ class PopulationConfig:
     pleiotropy_rate: float = 0.0
     n_gwas: int = 20000
     n_eqtl: int = 2000
+    eqtl_sharing: float = 0.0
+    confounder_sd: float = 0.0
 
 
 @dataclass(frozen=True)

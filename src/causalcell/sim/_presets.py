@@ -25,11 +25,24 @@ PRESETS: dict[str, SimConfig] = {
         ),
         measurement=MeasurementConfig(depth=3000, n_batches=2),
     ),
-    # genome-scale-like CRISPRi screen: 1,000 genes, 300 singles, 50 pairs, ~20k cells
+    # genome-scale-like CRISPRi screen: 1,000 genes, 300 singles, 50 pairs, ~20k cells.
+    # Count parameters measured on the real Papalexi et al. 2021 screen (bench/sim_realism.py):
+    # sd of log library size 0.54 (depth_sd), sd of log gene means 1.85 (base_sd), median
+    # overdispersion 0.66 with gene-to-gene spread (noise_sd_spread), no zero inflation beyond
+    # the negative binomial (dropout 0); heavier-tailed out-degrees and stronger edges
+    # (spectral_radius 0.8) so that more perturbations have trans effects, as the real ones do.
     "perturbseq": SimConfig(
         name="perturbseq",
         truth_panel=128,
-        network=NetworkConfig(n_genes=1000, n_modules=20, regulator_fraction=0.1),
+        network=NetworkConfig(
+            n_genes=1000,
+            n_modules=20,
+            regulator_fraction=0.1,
+            degree_exponent=2.0,
+            min_out_degree=5,
+            spectral_radius=0.8,
+        ),
+        cells=CellConfig(base_sd=1.8, noise_sd=0.25, noise_sd_spread=0.6),
         perturbation=PerturbationConfig(
             kind="crispri",
             n_single=300,
@@ -38,7 +51,7 @@ PRESETS: dict[str, SimConfig] = {
             n_control=2000,
             off_target_rate=0.02,
         ),
-        measurement=MeasurementConfig(depth=5000, n_batches=3, dropout=0.1),
+        measurement=MeasurementConfig(depth=5000, depth_sd=0.5, n_batches=3, dropout=0.0),
     ),
     # Norman et al. 2019-like: CRISPRa singles and pairs, saturating mechanism with AND/OR
     # terms, so pairs show genetic interactions (non-additive deltas)

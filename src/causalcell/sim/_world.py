@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
+from causalcell.io._labels import is_control_part
 from causalcell.sim._config import CellConfig, MechanismConfig, NetworkConfig, SimConfig
 from causalcell.sim._measure import Measurement
 from causalcell.sim._mechanism import Regulation
-from causalcell.sim._network import Network, network_from_edges, random_network
+from causalcell.sim._network import Network, network_from_edges, perron_root, random_network
 from causalcell.sim._perturb import GuideLibrary, Kind, get_kind, make_guides
 
 
@@ -44,6 +47,8 @@ class World:
         Designed perturbations as tuples of gene indices.
     measurement
         Measurement operator with drawn batch effects.
+    noise_scale
+        Per-gene factor of the intrinsic noise sd (None: 1 for every gene).
     """
 
     config: SimConfig
@@ -57,11 +62,29 @@ class World:
     guides: GuideLibrary
     perturbations: list[tuple[int, ...]]
     measurement: Measurement
+    noise_scale: np.ndarray | None = None
 
     @property
     def genes(self) -> np.ndarray:
         """Gene names."""
         return self.net.genes
+
+    def trajectory_program(self, pseudotime: np.ndarray) -> np.ndarray:
+        """Program (basal log shift) at each pseudotime, shape (cells, genes).
+
+        The differentiation path runs through the type programs in order: pseudotime 0 is
+        type 0, 1 is the last type, and the program is linear between consecutive milestones
+        ``k / (types - 1)``. The network then propagates the shifting programs, so the path of
+        expression is curved wherever the mechanism is nonlinear.
+        """
+        pos = np.clip(pseudotime, 0.0, 1.0) * (self.programs.shape[0] - 1)
+        k = np.minimum(pos.astype(int), self.programs.shape[0] - 2)
+        frac = (pos - k)[:, None]
+        return (1 - frac) * self.programs[k] + frac * self.programs[k + 1]
+
+    def milestone(self, pseudotime: np.ndarray) -> np.ndarray:
+        """Cell type of a trajectory position: the nearest milestone."""
+        return np.rint(np.clip(pseudotime, 0.0, 1.0) * (self.programs.shape[0] - 1)).astype(int)
 
     def basal(
         self, cell_type: np.ndarray, pseudotime: np.ndarray | None, rng: RngLike
@@ -71,43 +94,121 @@ class World:
         if pseudotime is None:
             prog = self.programs[cell_type]
         else:
-            prog = np.outer(1 - pseudotime, self.programs[0]) + np.outer(
-                pseudotime, self.programs[1]
-            )
-        noise = rng.normal(0.0, self.config.cells.noise_sd, prog.shape)
+            prog = self.trajectory_program(pseudotime)
+        sd = self.config.cells.noise_sd
+        if self.noise_scale is not None:
+            sd = sd * self.noise_scale
+        noise = rng.normal(0.0, 1.0, prog.shape) * sd
         return self.b0 + prog + noise
 
 
-def _network(cfg: NetworkConfig, rng: np.random.Generator) -> Network:
-    if cfg.edges is None:
-        return random_network(
-            cfg.n_genes,
-            n_modules=cfg.n_modules,
-            regulator_fraction=cfg.regulator_fraction,
-            min_out_degree=cfg.min_out_degree,
-            degree_exponent=cfg.degree_exponent,
-            within_module=cfg.within_module,
-            positive_fraction=cfg.positive_fraction,
-            weight_range=cfg.weight_range,
-            autoregulation=cfg.autoregulation,
-            n_feedback=cfg.n_feedback,
-            spectral_radius=cfg.spectral_radius,
-            rng=rng,
-        )
-    edges = pd.read_csv(cfg.edges).rename(columns={"tf": "source"})
-    if "confidence" in edges:  # DoRothEA: keep the usual A-C levels
-        edges = edges[edges["confidence"].isin(list("ABC"))]
+NetworkLike = Network | pd.DataFrame | str | Path
+
+
+def read_edges(path: str | Path) -> pd.DataFrame:
+    """Read an edge list (CSV, optionally gzipped) with an :class:`InputError` on failure."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read edge list {str(path)!r}: {exc}") from None
+
+
+def select_regulons(edges: pd.DataFrame, n_genes: int | None) -> np.ndarray:
+    """Genes of an edge list, capped at ``n_genes`` by taking the largest regulons first.
+
+    Edges with a DoRothEA ``confidence`` outside A-C are dropped first (the usual practice).
+    """
+    if n_genes is None:
+        return np.unique(np.concatenate([edges["source"], edges["target"]]).astype(str))
     size = edges.groupby("source").size().sort_values(ascending=False, kind="stable")
     genes: list[str] = []
     for tf in size.index:  # largest regulons first until n_genes are covered
         genes = list(dict.fromkeys([*genes, tf, *edges.loc[edges["source"] == tf, "target"]]))
-        if len(genes) >= cfg.n_genes:
+        if len(genes) >= n_genes:
             break
+    return np.sort(np.array(genes[:n_genes], dtype=str))
+
+
+def _check_gene_names(genes: np.ndarray) -> None:
+    """Gene names become labels joined by ``+``; refuse names that would break them."""
+    bad = [g for g in genes if "+" in g or g.strip() != g or is_control_part(g) or not g]
+    if bad:
+        raise InputError(
+            f"gene name(s) {bad[:5]} in the network cannot be used as labels (no '+', no "
+            "surrounding spaces, not a control spelling); rename them in the edge list"
+        )
+
+
+def _edges_network(edges: pd.DataFrame, cfg: NetworkConfig, rng) -> Network:
+    edges = edges.rename(columns={"tf": "source"})
+    if {"source", "target"} - set(edges.columns):
+        raise InputError(
+            f"edge list has columns {list(edges.columns)}; it needs source (or tf), target and "
+            "weight (or mor)"
+        )
+    if "confidence" in edges:  # DoRothEA: keep the usual A-C levels
+        edges = edges[edges["confidence"].isin(list("ABC"))]
+    edges = edges.astype({"source": str, "target": str})
+    if edges.empty:
+        raise InputError("edge list has no edges (after keeping DoRothEA confidence A-C)")
+    genes = select_regulons(edges, cfg.n_genes)
+    _check_gene_names(genes)
     return network_from_edges(
         edges,
-        genes=np.sort(np.array(genes[: cfg.n_genes])),
+        genes=genes,
         weight_range=cfg.weight_range,
         n_modules=cfg.n_modules,
+        spectral_radius=cfg.spectral_radius,
+        rng=rng,
+    )
+
+
+def _given_network(net: Network) -> Network:
+    """Validate a user :class:`Network` (square, named, stable)."""
+    G, genes = np.asarray(net.G, float), np.asarray(net.genes, dtype=str)
+    if G.ndim != 2 or G.shape[0] != G.shape[1] or G.shape[0] != genes.size:
+        raise InputError(f"network G has shape {G.shape} but {genes.size} gene names")
+    if len(set(genes)) != genes.size:
+        raise InputError("network gene names are not unique")
+    _check_gene_names(genes)
+    if perron_root(G) >= 1:
+        raise InputError(
+            "network is unstable: the Perron root of |G| is >= 1; scale G down (e.g. build it "
+            "with network_from_edges(..., spectral_radius=0.6))"
+        )
+    module = np.asarray(net.module, int)
+    if module.shape != genes.shape:
+        module = np.zeros(genes.size, int)
+    return Network(G=G, genes=genes, module=module)
+
+
+def _network(cfg: NetworkConfig, rng: np.random.Generator, given: NetworkLike | None) -> Network:
+    """The network of a world: the given one, the config's edge list, or a random one."""
+    if isinstance(given, Network):
+        return _given_network(given)
+    if isinstance(given, (str, Path)):
+        given = read_edges(given)
+    if given is None and cfg.edges is not None:
+        given = read_edges(cfg.edges)
+    if isinstance(given, pd.DataFrame):
+        return _edges_network(given, cfg, rng)
+    if given is not None:
+        raise InputError(
+            f"network must be a Network, an edge DataFrame or a CSV path, not {type(given)}"
+        )
+    if cfg.n_genes is None:
+        raise InputError("n_genes is required for a random network (or give an edge list)")
+    return random_network(
+        cfg.n_genes,
+        n_modules=cfg.n_modules,
+        regulator_fraction=cfg.regulator_fraction,
+        min_out_degree=cfg.min_out_degree,
+        degree_exponent=cfg.degree_exponent,
+        within_module=cfg.within_module,
+        positive_fraction=cfg.positive_fraction,
+        weight_range=cfg.weight_range,
+        autoregulation=cfg.autoregulation,
+        n_feedback=cfg.n_feedback,
         spectral_radius=cfg.spectral_radius,
         rng=rng,
     )
@@ -150,20 +251,36 @@ def _targets(net: Network, n_single: int, frac_reg: float, rng) -> np.ndarray:
     return np.concatenate([chosen, rng.choice(rest, n_single - n_reg, replace=False)])
 
 
-def _combos(targets: np.ndarray, n_combo: int, order: int, rng) -> list[tuple[int, ...]]:
+def _combos(
+    targets: np.ndarray, n_combo: int, order: int | tuple[int, ...], rng
+) -> list[tuple[int, ...]]:
+    """Distinct combinations of single targets; orders cycle through ``order`` if a tuple."""
+    orders = (order,) if np.isscalar(order) else tuple(order)
+    if min(orders) < 2 or max(orders) > targets.size:
+        raise InputError(
+            f"combo_order {order} must lie between 2 and the number of single targets "
+            f"({targets.size})"
+        )
+    n_possible = sum(math.comb(targets.size, k) for k in set(orders))
     combos: set[tuple[int, ...]] = set()
-    n_possible = np.prod(np.arange(targets.size, targets.size - order, -1)) // np.prod(
-        np.arange(1, order + 1)
-    )
+    k = 0
     while len(combos) < min(n_combo, n_possible):
-        combos.add(tuple(sorted(rng.choice(targets, order, replace=False).tolist())))
-    return sorted(combos)
+        size = orders[k % len(orders)]
+        k += 1
+        combos.add(tuple(sorted(rng.choice(targets, size, replace=False).tolist())))
+    return sorted(combos, key=lambda c: (len(c), c))
 
 
-def draw_world(config: SimConfig, *, rng: RngLike = None) -> World:
-    """Draw the ground truth of a simulation from its config."""
+def draw_world(
+    config: SimConfig, *, rng: RngLike = None, network: NetworkLike | None = None
+) -> World:
+    """Draw the ground truth of a simulation from its config.
+
+    ``network`` (a :class:`Network`, an edge DataFrame or a CSV path) replaces the config's
+    network; see :func:`causalcell.sim.simulate`.
+    """
     rng = as_rng(rng)
-    net = _network(config.network, rng)
+    net = _network(config.network, rng, network)
     mech, cells, pert = config.mechanism, config.cells, config.perturbation
     setpoint = rng.normal(0.0, cells.base_sd, net.n_genes)
     b0 = setpoint @ (np.eye(net.n_genes) - net.G)  # so that the reference state is `setpoint`
@@ -187,6 +304,19 @@ def draw_world(config: SimConfig, *, rng: RngLike = None) -> World:
     combos = _combos(targets, pert.n_combo, pert.combo_order, rng) if pert.n_combo else []
     measurement = Measurement.draw(config.measurement, setpoint, rng)
     fold = kind.fold if pert.fold is None else pert.fold
+    spread = cells.noise_sd_spread  # drawn last, so that spread 0 leaves the stream as it was
+    scale = np.exp(rng.normal(0.0, spread, net.n_genes)) if spread > 0 else None
     return World(
-        config, net, reg, b0, programs, tau, kind, fold, guides, singles + combos, measurement
+        config,
+        net,
+        reg,
+        b0,
+        programs,
+        tau,
+        kind,
+        fold,
+        guides,
+        singles + combos,
+        measurement,
+        scale,
     )
