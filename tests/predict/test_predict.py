@@ -65,7 +65,9 @@ def test_linear_beats_train_mean_on_unseen_genes_with_module_structure():
     assert lin["mse_top20"].mean() < mean["mse_top20"].mean()
     assert lin["discrimination"].mean() > 0.9
     auto = AutoPredictor().fit(r)
-    assert auto.chosen_ == "linear"
+    # the module model contains the linear model's gene embedding among its features
+    assert auto.chosen_ in {"linear", "module", "ensemble"}
+    assert auto.cv_scores_[auto.chosen_] > auto.cv_scores_["train_mean"] + 0.2
 
 
 def test_auto_chooses_train_mean_when_responses_share_one_profile():

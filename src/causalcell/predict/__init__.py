@@ -1,7 +1,8 @@
 """Predict responses to perturbations never done: unseen genes and combinations."""
 
 from causalcell.predict._api import make_model, predict
-from causalcell.predict._auto import AutoPredictor, cross_validate
+from causalcell.predict._auto import AutoPredictor, MeanEnsemble, cross_validate
+from causalcell.predict._causal import CausalPropagation, joint_drive, saturate, unsaturate
 from causalcell.predict._data import Responses, parse_perturbations
 from causalcell.predict._evaluate import (
     Split,
@@ -11,6 +12,12 @@ from causalcell.predict._evaluate import (
     noise_ceiling,
     simulation_split,
 )
+from causalcell.predict._interactions import (
+    call_interaction,
+    interaction_score,
+    interaction_table,
+    score_interactions,
+)
 from causalcell.predict._metrics import (
     bootstrap_ci,
     centroid_accuracy,
@@ -18,26 +25,43 @@ from causalcell.predict._metrics import (
     discrimination_score,
     mse,
     pearson_delta,
+    rank_score,
     score_predictions,
 )
-from causalcell.predict._models import MODELS, Additive, LinearEmbedding, NoChange, TrainMean
+from causalcell.predict._models import (
+    MODELS,
+    Additive,
+    LinearEmbedding,
+    NoChange,
+    TrainMean,
+    shrink_deltas,
+)
+from causalcell.predict._modules import ModuleInductive, control_programs
 
 __all__ = [
     "MODELS",
     "Additive",
     "AutoPredictor",
+    "CausalPropagation",
     "LinearEmbedding",
+    "MeanEnsemble",
+    "ModuleInductive",
     "NoChange",
     "Responses",
     "Split",
     "TrainMean",
     "bootstrap_ci",
+    "call_interaction",
     "centroid_accuracy",
+    "control_programs",
     "cross_validate",
     "direction_accuracy",
     "discrimination_score",
     "evaluate_model",
     "evaluate_splits",
+    "interaction_score",
+    "interaction_table",
+    "joint_drive",
     "leave_one_target_out",
     "make_model",
     "mse",
@@ -45,6 +69,11 @@ __all__ = [
     "parse_perturbations",
     "pearson_delta",
     "predict",
+    "rank_score",
+    "saturate",
+    "score_interactions",
     "score_predictions",
+    "shrink_deltas",
     "simulation_split",
+    "unsaturate",
 ]

@@ -39,8 +39,8 @@ def predict(
     perturbations
         Labels to predict (comma-separated string or list; combinations with ``+``).
     model
-        ``"auto"`` (cross-validated choice), ``"linear"``, ``"additive"``, ``"train_mean"``,
-        ``"no_change"``.
+        ``"auto"`` (cross-validated choice), ``"causal"``, ``"module"``, ``"linear"``,
+        ``"additive"``, ``"train_mean"``, ``"no_change"``.
     allow_unknown
         Predict the training mean for target genes that are neither measured nor perturbed in
         the data (default: refuse them with an error naming them).
@@ -83,7 +83,11 @@ def _responses(data, rng) -> Responses:
         return Responses.from_effects(data)
     from causalcell.effects import compute_effects, to_anndata
     from causalcell.io import validate_cells
+    from causalcell.predict._modules import control_programs
 
     cells = data if isinstance(data, Cells) else validate_cells(data)
     result = compute_effects(cells, escape=False, rng=rng)
-    return Responses.from_effects(to_anndata(result))
+    responses = Responses.from_effects(to_anndata(result))
+    if cells.expression == "counts":
+        responses.programs, responses.variance = control_programs(cells, rng=rng)
+    return responses

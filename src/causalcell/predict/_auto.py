@@ -4,36 +4,96 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
+from causalcell.predict._causal import CausalPropagation
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._metrics import pearson_delta
-from causalcell.predict._models import Additive, LinearEmbedding, TrainMean, _Predictor
+from causalcell.predict._models import MODELS, LinearEmbedding, TrainMean, _Predictor
+from causalcell.predict._modules import ModuleInductive
+
+
+class MeanEnsemble(_Predictor):
+    """Average of the predictions of ``members`` (default: module and linear models).
+
+    The uncertainty is the root mean of the members' variances (they are not independent, so
+    it is not divided by their number).
+    """
+
+    def __init__(self, members: tuple[_Predictor, ...] | None = None) -> None:
+        self.members = members
+
+    def fit(self, responses: Responses) -> MeanEnsemble:
+        self._setup(responses)
+        members = self.members if self.members is not None else _default_members()
+        self.members_ = [clone(m).fit(responses) for m in members]
+        return self
+
+    def predict(self, labels: list[str]) -> pd.DataFrame:
+        check_is_fitted(self, "members_")
+        preds = [m.predict(labels).to_numpy() for m in self.members_]
+        var = [m.uncertainty_.to_numpy() ** 2 for m in self.members_]
+        return self._frame(labels, np.mean(preds, axis=0), np.sqrt(np.mean(var, axis=0)))
+
+
+def _default_members() -> tuple[_Predictor, ...]:
+    return (ModuleInductive(), LinearEmbedding())
+
 
 SINGLE_CANDIDATES: dict[str, type[_Predictor]] = {
     "train_mean": TrainMean,
     "linear": LinearEmbedding,
+    "module": ModuleInductive,
+    "ensemble": MeanEnsemble,
 }
+MODELS["ensemble"] = MeanEnsemble
 
 
 def cross_validate(
     model: _Predictor, responses: Responses, *, n_folds: int = 5, random_state: int | None = 0
 ) -> float:
     """Mean Pearson delta (top-20 DE) of ``model`` on perturbations held out in K folds."""
+    return float(np.mean(_cv_scores(model, responses, n_folds, random_state)))
+
+
+def _cv_scores(
+    model: _Predictor, responses: Responses, n_folds: int, random_state: int | None
+) -> np.ndarray:
+    """Pearson delta (top-20 DE) of each perturbation when held out (K folds, in order)."""
     n = len(responses.perturbations)
     folds = KFold(n_splits=min(n_folds, n), shuffle=True, random_state=random_state)
-    scores = []
+    scores = np.zeros(n)
     for train, test in folds.split(np.arange(n)):
         fitted = model.fit(responses.subset(responses.perturbations[train]))
         pred = fitted.predict(list(responses.perturbations[test])).to_numpy()
-        scores += [pearson_delta(p, t) for p, t in zip(pred, responses.delta[test], strict=True)]
-    return float(np.mean(scores))
+        scores[test] = [
+            pearson_delta(p, t) for p, t in zip(pred, responses.delta[test], strict=True)
+        ]
+    return scores
+
+
+def _choose(scores: dict[str, np.ndarray], default: str = "ensemble") -> str:
+    """The ``default`` (averaged) model unless another beats it by more than one standard error
+    of the paired per-perturbation differences; then the one that beats it most."""
+    best, margin = default, 0.0
+    for name, values in scores.items():
+        diff = values - scores[default]
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+        if diff.mean() > se and diff.mean() > margin:
+            best, margin = name, diff.mean()
+    return best
 
 
 class AutoPredictor(_Predictor):
-    """Choose the single-perturbation model by cross-validation; combinations are additive over
-    measured singles and the chosen model for unmeasured ones.
+    """Choose the single-perturbation model by cross-validation; combinations go through
+    :class:`CausalPropagation` (measured singles, the chosen model for unmeasured ones, and a
+    saturation chosen on the measured combinations, additive when none is better).
+
+    The averaged module + linear model is kept unless another candidate beats it by more
+    than one standard error of the paired cross-validated differences (a choice between nearly
+    equal models on few perturbations is mostly noise; averaging is the robust default).
 
     Attributes
     ----------
@@ -53,14 +113,19 @@ class AutoPredictor(_Predictor):
         self.cv_scores_: dict[str, float] = {}
         if len(singles) >= 4:
             train = responses.subset(singles)
+            per_perturbation = {}
             for name, cls in SINGLE_CANDIDATES.items():
-                self.cv_scores_[name] = cross_validate(
-                    cls(), train, n_folds=self.n_folds, random_state=self.random_state
+                candidate = cls(uncertainty_folds=0) if cls is ModuleInductive else cls()
+                if cls is MeanEnsemble:
+                    candidate = cls((ModuleInductive(uncertainty_folds=0), LinearEmbedding()))
+                per_perturbation[name] = _cv_scores(
+                    candidate, train, self.n_folds, self.random_state
                 )
-            self.chosen_ = max(self.cv_scores_, key=self.cv_scores_.get)
+                self.cv_scores_[name] = float(per_perturbation[name].mean())
+            self.chosen_ = _choose(per_perturbation)
         else:
             self.chosen_ = "train_mean"
-        self.model_ = Additive(fallback=SINGLE_CANDIDATES[self.chosen_]()).fit(responses)
+        self.model_ = CausalPropagation(inductive=SINGLE_CANDIDATES[self.chosen_]()).fit(responses)
         return self
 
     def predict(self, labels: list[str]) -> pd.DataFrame:

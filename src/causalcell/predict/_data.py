@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anndata as ad
 import numpy as np
@@ -26,21 +26,37 @@ class Responses:
         Gene names.
     se
         Standard errors (NaN where unknown).
+    baseline
+        Mean expression of the control cells per gene (log1p CP10k), or None: a knockdown
+        cannot take a gene below zero, so ``-baseline`` bounds its delta from below.
+    programs
+        Optional gene programs from control-cell co-expression (genes x K loadings, scaled so
+        that ``programs @ programs.T`` approximates the control covariance), see
+        :func:`causalcell.predict.control_programs`.
+    variance
+        Control-cell variance of each gene (with ``programs``).
     """
 
     delta: np.ndarray
     perturbations: pd.Index
     genes: pd.Index
     se: np.ndarray | None = None
+    baseline: np.ndarray | None = None
+    programs: np.ndarray | None = None
+    variance: np.ndarray | None = None
 
     @classmethod
     def from_effects(cls, effects: ad.AnnData) -> Responses:
         """From :func:`causalcell.effects.effects` output."""
+        baseline = None
+        if "control_mean" in effects.var:
+            baseline = np.nan_to_num(effects.var["control_mean"].to_numpy(float))
         return cls(
             np.nan_to_num(np.asarray(effects.layers["delta"], float)),
             pd.Index(effects.obs_names),
             pd.Index(effects.var_names),
             np.asarray(effects.layers["se"], float),
+            baseline,
         )
 
     def subset(self, perturbations) -> Responses:
@@ -51,7 +67,7 @@ class Responses:
                 f"perturbations not in the data: {list(pd.Index(perturbations)[idx < 0][:5])}"
             )
         se = None if self.se is None else self.se[idx]
-        return Responses(self.delta[idx], self.perturbations[idx], self.genes, se)
+        return replace(self, delta=self.delta[idx], perturbations=self.perturbations[idx], se=se)
 
     @property
     def singles(self) -> dict[str, int]:

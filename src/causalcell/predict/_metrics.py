@@ -66,6 +66,27 @@ def centroid_accuracy(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
     return (dist.argmin(axis=1) == np.arange(len(true))).astype(float)
 
 
+def rank_score(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """PerturBench's rank metric: per perturbation, the normalised rank of its own prediction
+    among all predictions by cosine similarity to its true profile (0 = best, 0.5 = chance).
+
+    A model that predicts the same profile for every perturbation ties everywhere and scores
+    0.5; ties count half.
+    """
+    n = len(true)
+    if n < 2:
+        return np.full(n, np.nan)
+    sim = _unit(true) @ _unit(pred).T  # sim[i, j]: true i vs prediction j
+    own = np.diag(sim)[:, None]
+    better = (sim > own + 1e-12).sum(axis=1) + 0.5 * (np.abs(sim - own) <= 1e-12).sum(axis=1)
+    return (better - 0.5) / (n - 1)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norm, out=np.zeros_like(x, dtype=float), where=norm > 0)
+
+
 def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
     """All metrics per perturbation (rows of ``true``; columns aligned by gene name)."""
     pred = pred.loc[true.index, true.columns]
@@ -75,6 +96,7 @@ def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
         out[name] = [fn(p, t) for p, t in zip(P, T, strict=True)]
     out["discrimination"] = discrimination_score(P, T)
     out["centroid_accuracy"] = centroid_accuracy(P, T)
+    out["rank"] = rank_score(P, T)
     return out
 
 
