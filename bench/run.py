@@ -19,10 +19,18 @@ ORDER = (
     "escape_mixscape",
     "papalexi_biology",
     "network_dream4",
+    "network_sachs",
+    "network_yeast",
     "network_simulated",
+    "network_scale",
     "predict_papalexi",
+    "predict_simulated",
+    "predict_scale",
     "dml",
+    "dml_calibration",
+    "concordance",
     "sim_speed",
+    "sim_realism",
 )
 
 HEADER = """# Benchmarks

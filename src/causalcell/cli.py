@@ -97,13 +97,45 @@ def network(
     responders_only: Annotated[
         bool, typer.Option(help="Estimate effects without escaping cells.")
     ] = False,
+    prior: Annotated[
+        Path | None,
+        typer.Option(
+            "--prior",
+            help="Soft prior network, CSV source,target[,prior|weight|confidence] (DoRothEA's "
+            "tf,target,confidence too): reweights scores, never taken as truth.",
+        ),
+    ] = None,
+    prior_strength: Annotated[
+        float, typer.Option(help="Log factor on the score of a prior edge of confidence 1.")
+    ] = 1.0,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            help="Bootstrap replicates over guides and cells: score = share of replicates "
+            "selecting the edge with its sign (0: the method's own score)."
+        ),
+    ] = 0,
 ) -> None:
-    """Direct regulatory edges, ranked by confidence."""
+    """Direct regulatory edges, ranked by confidence (--method time: time-resolved, obs time)."""
     from causalcell.io import write_csv_atomic
     from causalcell.network import infer_network
 
-    data = _load_cells(cells, expression, perturbation_key)
-    edges = infer_network(data, method=method, responders_only=responders_only, rng=seed)
+    data = _load_cells(cells, expression, perturbation_key, backed=bootstrap == 0)
+    if bootstrap > 0:
+        from causalcell.network._bootstrap import bootstrap_network
+
+        edges = bootstrap_network(data, method=method, n_boot=bootstrap, rng=seed)
+        write_csv_atomic(edges, out, index=False)
+        _done(f"{len(edges)} edges (bootstrap confidence) -> {out}")
+        return
+    edges = infer_network(
+        data,
+        method=method,
+        responders_only=responders_only,
+        prior=prior,
+        prior_strength=prior_strength,
+        rng=seed,
+    )
     write_csv_atomic(edges, out, index=False)
     _done(f"{len(edges)} edges -> {out}")
 
@@ -122,7 +154,10 @@ def predict(
     seed: Seed = 0,
     perturbation_key: PerturbationKey = "perturbation",
     model: Annotated[
-        str, typer.Option(help="auto (cross-validated), linear, additive, train_mean, no_change.")
+        str,
+        typer.Option(
+            help="auto (cross-validated), causal, module, linear, additive, train_mean, no_change."
+        ),
     ] = "auto",
     allow_unknown: Annotated[
         bool, typer.Option(help="Predict the training mean for unknown genes.")
@@ -208,11 +243,14 @@ def dml(
     out: Annotated[Path, typer.Option("--out", help="Output CSV: one row per cell type x gene.")],
     expression: Expression = ExpressionScale.counts,
     seed: Seed = 0,
-    learner: Annotated[str, typer.Option(help="ridge, lasso or gbm.")] = "ridge",
+    learner: Annotated[str, typer.Option(help="ridge_cv, ridge, lasso or gbm.")] = "ridge_cv",
     confounders: Annotated[
         str, typer.Option(help="pca, autoencoder (needs torch) or an obsm key.")
     ] = "pca",
     n_folds: Annotated[int, typer.Option(help="Cross-fitting folds (whole donors).")] = 5,
+    unit: Annotated[
+        str, typer.Option(help="auto (donors for a donor-level label), donor or cell.")
+    ] = "auto",
 ) -> None:
     """Gene -> phenotype effects per cell type by double machine learning (donors as units)."""
     from causalcell.dml import dml as run_dml
@@ -225,10 +263,66 @@ def dml(
         learner=learner,
         confounders=confounders,
         n_folds=n_folds,
+        unit=unit,
         rng=seed,
     )
     write_csv_atomic(table, out, index=False)
     _done(f"{len(table)} DML estimates -> {out}")
+
+
+@app.command()
+def concordance(
+    dml_csv: Annotated[Path, typer.Argument(help="Output of `causalcell dml`.")],
+    mr_csv: Annotated[
+        Path,
+        typer.Argument(
+            help="Per-gene MR table (gene,estimate,se,pval) or summary statistics with a gene "
+            "column (beta_exposure,se_exposure,beta_outcome,se_outcome,gene)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: one row per cell type.")],
+    seed: Seed = 0,
+    p_threshold: Annotated[
+        float, typer.Option(help="Instrument selection: exposure p-value below this.")
+    ] = 1e-6,
+    gene_sets: Annotated[
+        Path | None, typer.Option("--gene-sets", help="GMT file: also write OUT.gene_sets.csv.")
+    ] = None,
+    figure: Annotated[
+        Path | None, typer.Option("--figure", help="PNG/PDF: DML vs MR z-scores per cell type.")
+    ] = None,
+    n_perm: Annotated[int, typer.Option(help="Permutations for the p-values.")] = 2000,
+) -> None:
+    """Concordance of single-cell DML and MR gene effects, per cell type (and gene set)."""
+    import pandas as pd
+
+    from causalcell import concordance as cc
+    from causalcell._errors import InputError
+    from causalcell.io import write_csv_atomic
+    from causalcell.mr import mr_genes
+
+    def read(path: Path) -> pd.DataFrame:
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read the table {path}: {err}") from err
+
+    cells, genes = read(dml_csv), read(mr_csv)
+    if "beta_exposure" in genes:
+        genes = mr_genes(genes, p_threshold=p_threshold)
+    summary = cc.concordance(cells, genes, n_perm=n_perm, rng=seed)
+    write_csv_atomic(summary, out, index=False)
+    if gene_sets is not None:
+        sets = cc.gene_set_concordance(cells, genes, gene_sets, n_perm=n_perm, rng=seed)
+        write_csv_atomic(sets, out.with_suffix(".gene_sets.csv"), index=False)
+    if figure is not None:
+        from causalcell._utils import atomic_path
+        from causalcell.pl import concordance_scatter
+
+        fig = concordance_scatter(cc.merge_effects(cells, genes), summary)
+        with atomic_path(figure) as tmp:
+            fig.savefig(tmp, dpi=150, format=figure.suffix.lstrip(".") or "png")
+    _done(f"concordance of {len(summary)} cell types -> {out}")
 
 
 @app.command()
@@ -240,11 +334,26 @@ def simulate(
         str, typer.Option("--preset", help="Simulator preset (see causalcell.sim.list_presets()).")
     ] = "small",
     seed: Seed = 0,
+    edges: Annotated[
+        Path | None,
+        typer.Option(
+            "--edges",
+            help="Simulate on this network: CSV with source,target,weight (or DoRothEA's "
+            "tf,target,mor); genes are its symbols.",
+        ),
+    ] = None,
+    n_genes: Annotated[
+        int | None,
+        typer.Option(
+            "--n-genes", help="With --edges: keep this many genes, largest regulons first."
+        ),
+    ] = None,
 ) -> None:
     """Simulate cells with known causal truth."""
     from causalcell.sim import simulate as sim
 
-    sim(preset, rng=seed).write(out)
+    extra = {} if n_genes is None else {"n_genes": n_genes}
+    sim(preset, rng=seed, network=edges, **extra).write(out)
     _done(f"simulated preset {preset!r} -> {out}")
 
 

@@ -10,6 +10,8 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.ensemble import ExtraTreesRegressor
 
+from causalcell._errors import InputError
+from causalcell.network._direct import regression_t, sparse_inverse
 from causalcell.network._profiles import Profiles
 from causalcell.network._total import TotalEffects, total_effects
 
@@ -103,28 +105,57 @@ def correlation(profiles: Profiles, rng: np.random.Generator | None = None) -> E
     return _no_self(EdgeScores(np.abs(r), r, profiles.genes, profiles.genes))
 
 
-def _square_total(profiles: Profiles) -> tuple[pd.Index, np.ndarray]:
-    """Total effects among the measured perturbed genes (square, per unit of the source)."""
-    te = total_effects(profiles)
-    measured = te.sources[te.per_unit]
-    return measured, te.T[np.ix_(te.sources.get_indexer(measured), te.genes.get_indexer(measured))]
+def _measured(te: TotalEffects) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Sources with a per-unit total effect: names, rows in ``te``, columns among the genes."""
+    rows = np.flatnonzero(te.per_unit)
+    names = te.sources[rows]
+    return names, rows, te.genes.get_indexer(names)
 
 
 @register(
     "inverse",
-    "Direct effects G = I - V / diag(V), V a ridge inverse of the total-effect matrix",
-    "Brown et al. (inspre) 2024",
+    "Direct effects from a denoised sparse inverse of the per-unit total-effect matrix (all targets)",
+    "Brown et al. (inspre) 2024; this package",
 )
 def inverse(
-    profiles: Profiles, rng: np.random.Generator | None = None, *, ridge: float = 1e-3
+    profiles: Profiles,
+    rng: np.random.Generator | None = None,
+    *,
+    ridge: float = 1e-3,
+    z_min: float = 4.0,
 ) -> EdgeScores:
-    """``ridge`` is relative to the mean eigenvalue of ``T'T`` (scale-free)."""
-    measured, T = _square_total(profiles)
-    n = len(measured)
-    gram = T.T @ T
-    V = np.linalg.solve(gram + ridge * np.trace(gram) / n * np.eye(n), T.T)
-    G = np.eye(n) - V / np.diag(V)[None, :]
-    return _no_self(EdgeScores(np.abs(G), G, measured, measured))
+    """``G[S, S] = I - V / diag(V)``, ``G[S, U] = V R[S, U]`` with ``V = R[S, S]^-1`` on the
+    measured perturbed genes ``S``; total effects with ``|z| < z_min`` are zeroed first and the
+    score is ``|z|`` of the direct effect (see :func:`causalcell.network._direct.sparse_inverse`).
+    """
+    te = total_effects(profiles)
+    names, rows, cols = _measured(te)
+    if len(names) == 0:
+        return EdgeScores(
+            np.zeros((0, len(te.genes))), np.zeros((0, len(te.genes))), names, te.genes
+        )
+    G, z = sparse_inverse(te.T[rows], te.se[rows], cols, z_min=z_min, ridge=ridge)
+    score = np.abs(z) if np.any(z) else np.abs(G)  # no standard errors: rank by effect size
+    return _no_self(EdgeScores(score, G, names, te.genes))
+
+
+@register(
+    "observational",
+    "|t| of each perturbed gene in the regression of each gene on all perturbed genes, "
+    "within-condition covariance of single cells (undirected)",
+    "this package",
+    direct=False,
+)
+def observational(profiles: Profiles, rng: np.random.Generator | None = None) -> EdgeScores:
+    te = total_effects(profiles)
+    cov = profiles.covariance()
+    if cov is None:
+        raise InputError(
+            "method 'observational' needs single cells with several cells per condition"
+        )
+    names, _, cols = _measured(te)
+    t = regression_t(cov.C, cov.n, cols)
+    return _no_self(EdgeScores(np.abs(t), t, names, te.genes))
 
 
 def conditional_importance(
@@ -199,18 +230,45 @@ def _rank01(x: np.ndarray) -> np.ndarray:
 
 @register(
     "causalcell",
-    "Direct edges: rank average of total-effect evidence (IV z) and conditional importance",
+    "Direct edges: interventional total-effect evidence (IV z) combined with conditional "
+    "evidence (within-condition covariance of cells, or conditional importance across "
+    "conditions without replicate cells)",
     "this package",
 )
 def causalcell_direct(
-    profiles: Profiles, rng: np.random.Generator | None = None, **options
+    profiles: Profiles, rng: np.random.Generator | None = None, *, view: str = "auto", **options
 ) -> EdgeScores:
-    """``options`` go to :func:`conditional_importance`."""
+    """Direct edges: a source must move the target (directed, instrumental-variable total
+    effect) *and* stay associated with it given all other perturbed genes (conditional view).
+
+    ``view``: ``"cells"`` uses the within-condition covariance of single cells (score
+    ``sqrt(|z_total| * |t_conditional|)``, a geometric mean of two z-like statistics, see
+    :func:`causalcell.network._direct.regression_t`); ``"conditions"`` the rank average of
+    ``|z_total|`` and the conditional importance of each perturbed gene across interventional
+    conditions (trees, :func:`conditional_importance`, ``options`` go there); ``"auto"``
+    (default): ``"cells"`` when the profiles come with replicate cells, else ``"conditions"``.
+    """
+    if view not in ("auto", "cells", "conditions"):
+        raise InputError(f"view must be 'auto', 'cells' or 'conditions', got {view!r}")
     rng = np.random.default_rng(rng)
     te = total_effects(profiles)
     total = _total_scores(te)
+    cov = profiles.covariance() if view in ("auto", "cells") else None
+    if cov is not None:
+        _, rows, cols = _measured(te)
+        t = np.ones_like(total.score)  # sources without a measured column: neutral
+        t[rows] = np.abs(regression_t(cov.C, cov.n, cols))
+        return _no_self(
+            EdgeScores(np.sqrt(total.score * t), total.weight, total.sources, total.genes)
+        )
+    if view == "cells":
+        raise InputError("view='cells' needs single cells with several cells per condition")
     importance, regulators = conditional_importance(profiles, rng, te, **options)
     score = _rank01(total.score)
     rows = total.sources.get_indexer(regulators)
     score[rows] = 0.5 * (score[rows] + _rank01(importance))
     return _no_self(EdgeScores(score, total.weight, total.sources, total.genes))
+
+
+# baselines register themselves on import (GENIE3-style trees, PC from causal-learn)
+from causalcell.network import _baselines  # noqa: E402, F401

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anndata as ad
 import numpy as np
@@ -28,6 +29,9 @@ class Profiles:
         Targeted genes of each condition.
     genes
         Gene names (columns).
+    cells
+        The validated cells behind the profiles, when known (single-cell input): methods that
+        use the within-condition covariance of cells read it (see :func:`covariance`).
     """
 
     delta: np.ndarray
@@ -35,6 +39,16 @@ class Profiles:
     conditions: pd.Index
     targets: list[tuple[str, ...]]
     genes: pd.Index
+    cells: Any = field(default=None, repr=False)
+    _covariance: Any = field(default=None, repr=False)
+
+    def covariance(self):
+        """Within-condition covariance of the cells (cached), or None without replicate cells."""
+        if self._covariance is None and self.cells is not None:
+            from causalcell.network._direct import within_covariance
+
+            self._covariance = within_covariance(self.cells) or False
+        return self._covariance or None
 
     def __post_init__(self) -> None:
         if self.delta.shape != (len(self.conditions), len(self.genes)):
