@@ -83,6 +83,16 @@ class MechanismConfig:
         Number of AND/OR-like pair terms (two regulators of a shared target).
     pair_weight
         Absolute weight of pair terms.
+    combo_pairs
+        Number of designed pair combinations (``PerturbationConfig.combo_related``) given an
+        AND/OR term on a shared target, on top of ``n_pairs`` random ones. Needs ``hill``.
+    gain
+        Gain of each target's sigmoid promoter response to its summed input (None: linear);
+        makes co-regulators of a target interact (synergy below the sigmoid's midpoint,
+        buffering above it). Needs ``hill``.
+    offset_max
+        Promoter set points are drawn uniformly in ``[-offset_max, offset_max]`` around the
+        sigmoid's midpoint; the largest promoter slope is ``cosh(offset_max)^2``.
     tau_range
         Range of mRNA lifetimes in hours (log-uniform).
     sde_noise
@@ -96,6 +106,9 @@ class MechanismConfig:
     hill: float | None = None
     n_pairs: int = 0
     pair_weight: float = 0.3
+    combo_pairs: int = 0
+    gain: float | None = None
+    offset_max: float = 0.6
     tau_range: tuple[float, float] = (0.5, 4.0)
     sde_noise: float = 0.1
     dt: float = 0.05
@@ -119,6 +132,10 @@ class PerturbationConfig:
     combo_order
         Genes per combination (any order >= 2); a tuple such as ``(2, 3)`` mixes orders,
         cycling through them.
+    combo_related
+        Fraction of pair combinations drawn among target pairs that share a direct target
+        gene (co-regulators, as in screens that pick related genes); the rest are drawn at
+        random. Applies to order-2 designs.
     target_regulators
         Fraction of single targets drawn among regulators.
     guides_per_target
@@ -150,6 +167,7 @@ class PerturbationConfig:
     n_single: int = 10
     n_combo: int = 0
     combo_order: int | tuple[int, ...] = 2
+    combo_related: float = 0.0
     target_regulators: float = 0.8
     guides_per_target: int = 3
     efficacy_beta: tuple[float, float] = (6.0, 1.5)

@@ -3,13 +3,18 @@
 The state of a cell is its log expression ``x`` (genes) and the activity ``u`` of each gene's
 product. Without intervention ``u = x``. The mechanism is
 
-    x = b + drive(u),    drive(u) = (r + f(u - r)) @ G + sum_pairs w * f(u_a - r_a) f(u_b - r_b)
+    x = b + drive(u),    drive(u) = r @ G + g(z),
+    z = f(u - r) @ G + sum_pairs w * f(u_a - r_a) f(u_b - r_b)
 
 with ``b`` the cell's basal input (type program, intrinsic noise, shift interventions), ``r`` the
-reference set point (steady state of a noise-free control cell) and ``f`` either the identity
-(affine mechanism, linear in log space) or a Hill function of the fold change. ``f'(0) = 1`` and
-the pair terms have zero gradient at ``r``, so ``G`` is exactly the Jacobian of the mechanism at
-the set point in both cases.
+reference set point (steady state of a noise-free control cell), ``f`` either the identity
+(affine mechanism, linear in log space) or a Hill function of the fold change, and ``g`` the
+response of each target's promoter to its summed input change ``z``: the identity, or a sigmoid
+whose set point sits below (convex: co-activators act synergistically), near (linear) or above
+its midpoint (concave: co-activators buffer each other). ``f`` acts on each regulator alone, so
+only ``g`` and the pair terms make two regulators of one target interact. ``f'(0) = g'(0) = 1``
+and the pair terms have zero gradient at ``r``, so ``G`` is exactly the Jacobian of the mechanism
+at the set point in every case.
 
 Interventions: a *shift* is added to ``b`` (CRISPRi/CRISPRa); a *clamp* fixes the activity of a
 gene (degron), or its activity and its mRNA (knockout, induction), cutting its incoming edges.
@@ -34,6 +39,18 @@ def hill(v: np.ndarray, n: float) -> np.ndarray:
     ``+-2/n``.
     """
     return (2.0 / n) * np.tanh(0.5 * n * v)
+
+
+def promoter(z: np.ndarray, gain: float, offset: np.ndarray) -> np.ndarray:
+    """Sigmoid promoter response to an input change ``z``, rescaled to slope 1 at ``z = 0``.
+
+    ``(tanh(gain z + c) - tanh(c)) / (gain sech(c)^2)`` with ``c = offset`` (one per target,
+    broadcast over the last axis): ``c < 0`` puts the set point below the midpoint (convex for
+    rising input: synergy), ``c > 0`` above it (concave: saturation, buffering). The largest
+    slope is ``cosh(c)^2``.
+    """
+    slope = np.cosh(offset) ** -2
+    return (np.tanh(gain * z + offset) - np.tanh(offset)) / (gain * slope)
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,11 @@ class Regulation:
         AND-like (losing both costs more).
     setpoint
         Reference log levels ``r`` at which ``G`` is the Jacobian; required when nonlinear.
+    gain
+        Gain of the sigmoid promoter response :func:`promoter` (None: linear response).
+    offset
+        Shape (genes,): position of each target's set point on its promoter sigmoid
+        (required with ``gain``).
     """
 
     G: np.ndarray
@@ -101,6 +123,8 @@ class Regulation:
     pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), int))
     pair_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
     setpoint: np.ndarray | None = None
+    gain: float | None = None
+    offset: np.ndarray | None = None
 
     @property
     def n_genes(self) -> int:
@@ -110,7 +134,7 @@ class Regulation:
     @property
     def affine(self) -> bool:
         """True when the mechanism is affine (no saturation, no pair terms)."""
-        return self.hill_n is None and self.pairs.shape[0] == 0
+        return self.hill_n is None and self.gain is None and self.pairs.shape[0] == 0
 
     @cached_property
     def T(self) -> np.ndarray:
@@ -148,10 +172,10 @@ class Regulation:
         src = self._sources
         v = u[:, src] - self.setpoint[src]
         f = v if self.hill_n is None else hill(v, self.hill_n)
-        out = const + np.asarray(f @ G_src)
+        z = np.asarray(f @ G_src)
         if pos.shape[0]:
-            out += np.asarray((f[:, pos[:, 0]] * f[:, pos[:, 1]]) @ pair_matrix)
-        return out
+            z += np.asarray((f[:, pos[:, 0]] * f[:, pos[:, 1]]) @ pair_matrix)
+        return const + (z if self.gain is None else promoter(z, self.gain, self.offset))
 
 
 def _affine_steady_state(
@@ -179,8 +203,10 @@ def _fixed_point(
 ) -> np.ndarray:
     """Nonlinear steady state by Picard iteration ``u <- clamp(b + drive(u))``.
 
-    The map is a contraction when the Perron root of ``|G|`` is below 1 (``|f'| <= 1``),
-    which the network generators guarantee; pair terms are kept small for the same reason.
+    The map is a contraction when the Perron root of ``|G|`` times the largest promoter slope
+    is below 1 (``|f'| <= 1``); the network generators keep the root at most 0.8 and the
+    promoter offsets bound the slope (see ``MechanismConfig.offset_max``); pair terms are kept
+    small for the same reason.
     """
     u = clamp.apply(_affine_steady_state(b, reg, clamp))
     for _ in range(max_iter):

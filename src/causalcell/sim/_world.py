@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +272,57 @@ def _combos(
     return sorted(combos, key=lambda c: (len(c), c))
 
 
+def _related_combos(G: np.ndarray, targets: np.ndarray, n: int, rng) -> set[tuple[int, ...]]:
+    """Up to ``n`` distinct pairs of targets that share a direct (non-self) target gene."""
+    off = (G - np.diag(np.diag(G))) != 0
+    sub = off[targets].astype(float)
+    shared = np.triu(sub @ sub.T, k=1) > 0
+    i, j = np.nonzero(shared)
+    pick = rng.choice(i.size, size=min(n, i.size), replace=False)
+    return {tuple(sorted((int(targets[i[k]]), int(targets[j[k]])))) for k in pick}
+
+
+def _design_combos(G: np.ndarray, targets: np.ndarray, pert, rng) -> list[tuple[int, ...]]:
+    """Combinations of the design: a ``combo_related`` share of related pairs, then random."""
+    if not pert.n_combo:
+        return []
+    if pert.combo_related <= 0 or pert.combo_order != 2:
+        return _combos(targets, pert.n_combo, pert.combo_order, rng)
+    related = _related_combos(G, targets, round(pert.combo_related * pert.n_combo), rng)
+    rest = _combos(targets, pert.n_combo, 2, rng)
+    extra = [c for c in rest if c not in related][: pert.n_combo - len(related)]
+    return sorted(related | set(extra), key=lambda c: (len(c), c))
+
+
+def _combo_pairs(
+    G: np.ndarray, combos: list[tuple[int, ...]], cfg: MechanismConfig, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """AND/OR terms of designed pairs on a shared target (``cfg.combo_pairs`` of them).
+
+    The target is the shared one with the most targets of its own, so that the joint term
+    propagates (a program switched on or damped only when both genes are perturbed).
+    """
+    off = (G - np.diag(np.diag(G))) != 0
+    related = [c for c in combos if len(c) == 2 and (off[c[0]] & off[c[1]]).any()]
+    n = min(cfg.combo_pairs, len(related))
+    rows = []
+    for k in rng.choice(len(related), size=n, replace=False):
+        a, b = related[k]
+        shared = np.flatnonzero(off[a] & off[b])
+        rows.append((a, b, int(shared[np.argmax(off[shared].sum(axis=1))])))
+    weight = cfg.pair_weight * np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    return np.array(rows, int).reshape(-1, 3), weight
+
+
+def _offsets(n_genes: int, mech: MechanismConfig, rng) -> np.ndarray | None:
+    """Promoter set points on the sigmoid (None for a linear promoter response)."""
+    if mech.gain is None:
+        return None
+    if mech.hill is None:
+        raise InputError("a promoter gain needs a saturating mechanism; set hill=2")
+    return rng.uniform(-mech.offset_max, mech.offset_max, n_genes)
+
+
 def draw_world(
     config: SimConfig, *, rng: RngLike = None, network: NetworkLike | None = None
 ) -> World:
@@ -285,7 +337,8 @@ def draw_world(
     setpoint = rng.normal(0.0, cells.base_sd, net.n_genes)
     b0 = setpoint @ (np.eye(net.n_genes) - net.G)  # so that the reference state is `setpoint`
     pairs, weight = _pairs(net.G, mech, rng)
-    reg = Regulation(net.G, mech.hill, pairs, weight, setpoint)
+    offset = _offsets(net.n_genes, mech, rng)
+    reg = Regulation(net.G, mech.hill, pairs, weight, setpoint, mech.gain, offset)
     programs = _programs(net.module, cells, rng)
     tau = np.exp(rng.uniform(*np.log(mech.tau_range), net.n_genes))
     kind = get_kind(pert.kind)
@@ -301,7 +354,14 @@ def draw_world(
         rng=rng,
     )
     singles = [(int(t),) for t in targets]
-    combos = _combos(targets, pert.n_combo, pert.combo_order, rng) if pert.n_combo else []
+    combos = _design_combos(net.G, targets, pert, rng)
+    if mech.combo_pairs:
+        extra, w_extra = _combo_pairs(net.G, combos, mech, rng)
+        reg = dataclasses.replace(
+            reg,
+            pairs=np.vstack([reg.pairs, extra]),
+            pair_weight=np.concatenate([reg.pair_weight, w_extra]),
+        )
     measurement = Measurement.draw(config.measurement, setpoint, rng)
     fold = kind.fold if pert.fold is None else pert.fold
     spread = cells.noise_sd_spread  # drawn last, so that spread 0 leaves the stream as it was
