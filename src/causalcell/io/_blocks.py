@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,8 +82,9 @@ def _h5_csr_reader(group, recycle_rows: int = 0) -> Callable[[int, int], sp.csr_
         rows = min(recycle_rows, len(indptr) - 1)
         size = int((indptr[rows:] - indptr[:-rows]).max()) if rows > 0 else 0
         # three: one being used, one being filled by the read-ahead thread, one spare
-        ring = [(np.empty(size, data.dtype), np.empty(size, indices.dtype)) for _ in range(3)]
-    calls = [0]
+        ring = itertools.cycle(
+            [(np.empty(size, data.dtype), np.empty(size, indices.dtype)) for _ in range(3)]
+        )
 
     def read(start: int, stop: int) -> sp.csr_matrix:
         lo, hi = int(indptr[start]), int(indptr[stop])
@@ -91,8 +93,7 @@ def _h5_csr_reader(group, recycle_rows: int = 0) -> Callable[[int, int], sp.csr_
         if ring is None:
             values, cols = data[lo:hi], indices[lo:hi]
         else:
-            values, cols = (a[: hi - lo] for a in ring[calls[0] % len(ring)])
-            calls[0] += 1
+            values, cols = (a[: hi - lo] for a in next(ring))
             if hi > lo:
                 data.read_direct(values, np.s_[lo:hi])
                 indices.read_direct(cols, np.s_[lo:hi])
