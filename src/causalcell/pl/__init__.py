@@ -1,5 +1,6 @@
 """Plotting: figures that only read what the tools wrote (matplotlib is imported lazily)."""
 
+from causalcell.pl._bulk import recoverability_scatter
 from causalcell.pl._concordance import concordance_scatter
 from causalcell.pl._effects import (
     calibration_qq,
@@ -18,5 +19,6 @@ __all__ = [
     "guide_efficacy",
     "knockdown",
     "prediction_scores",
+    "recoverability_scatter",
     "volcano",
 ]
