@@ -69,12 +69,12 @@ def test_opposite_responses_flip_the_sign_and_a_rare_type_is_diluted():
     bulk_rare, _ = bulk_delta(ctrl, pert, rare)
     assert cell_even[0] > 0.5 and bulk_even[0] < -0.2
     strongest = type_delta[np.abs(type_delta).argmax(axis=0), np.arange(3)]
-    needed = np.ones(3)
-    assert verdicts(cell_even, strongest, bulk_even, needed, 4, 0.1)[0] == "sign_flip"
+    needed, responds = np.ones(3), np.abs(strongest) >= 0.1
+    assert verdicts(cell_even, strongest, responds, bulk_even, needed, 4, 0.1)[0] == "sign_flip"
     # in 5% of cells: bulk shows a small rise, a tenth of what type B's cells do
     assert 0 < bulk_rare[1] < 0.15 * type_delta[1, 1]
-    assert verdicts(cell_rare, strongest, bulk_rare, needed, 4, 0.1)[1] == "diluted"
-    assert verdicts(cell_even, strongest, bulk_even, needed, 4, 0.1)[2] == "none"
+    assert verdicts(cell_rare, strongest, responds, bulk_rare, needed, 4, 0.1)[1] == "diluted"
+    assert verdicts(cell_even, strongest, responds, bulk_even, needed, 4, 0.1)[2] == "none"
 
 
 def test_samples_needed_is_the_two_sample_z_formula():

@@ -13,7 +13,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from causalcell._errors import InputError
-from causalcell.effects._kernels import log_normalize
 from causalcell.effects._stream import accumulate
 from causalcell.io import Cells
 
@@ -43,23 +42,21 @@ def group_sums(
     codes: np.ndarray,
     n_groups: int,
     *,
-    log_moments: bool = False,
+    squares: bool = False,
     chunk_size: int = 20_000,
 ) -> tuple[np.ndarray, ...]:
     """Per group (groups x genes, dense): the sum of the counts of its cells and, with
-    ``log_moments``, the sums of log1p CP10k and of its square (for within-group variances)."""
+    ``squares``, the sum of their squares (for within-group variances)."""
     shape = (n_groups, cells.n_genes)
 
     def init():
-        return tuple(np.zeros(shape) for _ in range(3 if log_moments else 1))
+        return tuple(np.zeros(shape) for _ in range(2 if squares else 1))
 
     def add(acc, start, block, threads):
         member = indicator(codes, n_groups, start, start + block.shape[0])
         acc[0][:] += (member @ block).toarray()
-        if log_moments:
-            logs = log_normalize(block, cells.expression)
-            acc[1][:] += (member @ logs).toarray()
-            acc[2][:] += (member @ logs.multiply(logs)).toarray()
+        if squares:
+            acc[1][:] += (member @ block.multiply(block)).toarray()
 
     return accumulate(cells, init, add, chunk_size=chunk_size, desc="aggregate", progress=None)
 

@@ -14,14 +14,14 @@ verdict, by these rules in this order (a later one overriding an earlier one):
 ``underpowered``
     as above, but more samples are needed (``samples_needed``);
 ``diluted``
-    bulk shows less than half of the strongest per-type effect (an effect confined to, or
-    strongest in, some cell types);
+    bulk shows less than half of the strongest per-type effect (taken at its lower confidence
+    bound: an effect confined to, or strongest in, some cell types);
 ``sign_flip``
     bulk moves the gene (by ``min_effect`` or more) the other way than the cells do on
     average (Simpson's paradox of types that respond in opposite directions and differ in
     expression level);
 ``none``
-    no cell type responds (by ``min_effect`` and distinguishably from cell noise).
+    no cell type responds (by ``min_effect`` and ``min_t`` standard errors).
 
 Sample compositions are the same for both conditions: a perturbation that changes the
 cell-type composition itself (e.g. blocks a differentiation) is not modelled.
@@ -38,7 +38,7 @@ import pandas as pd
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
 from causalcell.bulk._aggregate import group_codes, group_sums
-from causalcell.bulk._mixture import bulk_delta, mixture_log1p, samples_needed
+from causalcell.bulk._mixture import TARGET_SUM, bulk_delta, samples_needed
 from causalcell.io import CONTROL, Cells
 
 VERDICTS = ("recoverable", "underpowered", "diluted", "sign_flip", "none")
@@ -54,9 +54,8 @@ class TypeProfiles:
         Labels (``control`` first among the conditions).
     counts
         (conditions, types, genes) mean counts over the group's cells.
-    log_mean, log_var
-        (conditions, types, genes) mean and variance of the cells' log1p CP10k (for the noise
-        of the per-type effects).
+    count_var
+        (conditions, types, genes) variance of the counts over the group's cells.
     n_cells
         (conditions, types) cells per group.
     genes
@@ -66,8 +65,7 @@ class TypeProfiles:
     conditions: list[str]
     types: list[str]
     counts: np.ndarray
-    log_mean: np.ndarray
-    log_var: np.ndarray
+    count_var: np.ndarray
     n_cells: np.ndarray
     genes: pd.Index
 
@@ -77,7 +75,7 @@ def type_profiles(cells: Cells, cell_type_key: str = "cell_type") -> TypeProfile
     if cells.expression != "counts":
         raise InputError("bulk recoverability needs raw counts (bulk sums UMIs), not log data")
     codes, groups = group_codes(cells.obs, ["perturbation", cell_type_key])
-    sums = group_sums(cells, codes, len(groups), log_moments=True)
+    sums = group_sums(cells, codes, len(groups), squares=True)
     conditions = [CONTROL, *sorted(set(groups["perturbation"]) - {CONTROL})]
     types = sorted(set(groups[cell_type_key]))
     cond = pd.Index(conditions).get_indexer(groups["perturbation"])
@@ -90,10 +88,9 @@ def type_profiles(cells: Cells, cell_type_key: str = "cell_type") -> TypeProfile
         grid[cond, kind] = total
         with np.errstate(invalid="ignore", divide="ignore"):
             means.append(grid / n[..., None])
-    counts, log_mean, log_sq = means
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_var = (log_sq - log_mean**2) * (n / np.maximum(n - 1, 1))[..., None]
-    return TypeProfiles(conditions, types, counts, log_mean, log_var, n, cells.var_names)
+    counts, squares = means
+    count_var = np.maximum(squares - counts**2, 0.0) * (n / np.maximum(n - 1, 1))[..., None]
+    return TypeProfiles(conditions, types, counts, count_var, n, cells.var_names)
 
 
 def proportion_draws(
@@ -126,19 +123,21 @@ def proportion_draws(
 def verdicts(
     cell: np.ndarray,
     strongest: np.ndarray,
+    responds: np.ndarray,
     bulk: np.ndarray,
     needed: np.ndarray,
     samples: int,
     min_effect: float,
 ) -> np.ndarray:
-    """The verdict of each pair (see the module docstring); ``cell`` is the composition-weighted
-    mean of the per-type effects and ``strongest`` the largest per-type effect in magnitude."""
+    """The verdict of each pair (see the module docstring). ``cell``: composition-weighted
+    mean of the per-type effects; ``strongest``: the largest per-type effect (a lower bound
+    when estimated); ``responds``: whether any type responds."""
     out = np.full(cell.shape, "recoverable", dtype=object)
     out[needed > samples] = "underpowered"
     out[np.abs(bulk) < 0.5 * np.abs(strongest)] = "diluted"
     opposite = np.sign(bulk) != np.sign(cell)
     out[(np.abs(bulk) >= min_effect) & (np.abs(cell) >= min_effect) & opposite] = "sign_flip"
-    out[np.abs(strongest) < min_effect] = "none"
+    out[~responds] = "none"
     return out
 
 
@@ -151,8 +150,9 @@ class Recoverability:
     table
         One row per (perturbation, gene): ``cell_delta`` (composition-weighted mean of the
         per-type deltas), ``bulk_delta``, ``type_min``/``type_max`` (range of the
-        per-type deltas), ``strongest_type`` (the responding type with the largest effect,
-        empty if none responds), ``responding_types``, ``composition_sd`` (sd of a perturbed-minus-control sample
+        per-type deltas), ``strongest_type`` (the responding type with the largest lower
+        confidence bound of its effect, empty if none responds) and ``strongest_lower`` (that
+        bound, signed), ``responding_types``, ``composition_sd`` (sd of a perturbed-minus-control sample
         difference due to composition alone), ``samples_needed``, ``verdict``.
     skipped
         Perturbations left out: some cell type had fewer than ``min_cells`` cells.
@@ -206,8 +206,8 @@ def recoverability(
     min_effect
         Smallest change on the log1p CP10k scale that counts as an effect.
     min_t
-        A cell type responds when its cells' Welch t (log1p CP10k vs its control cells) is at
-        least this large; only responding types count as "the strongest per-type effect".
+        A cell type responds when its delta is at least ``min_effect`` and ``min_t`` standard
+        errors; "the strongest per-type effect" is the largest ``|delta| - min_t * se``.
     min_cells
         Cells needed in every cell type of a perturbation to estimate its profile.
     alpha, power
@@ -243,26 +243,33 @@ def recoverability(
     return Recoverability(table, skipped, draws)
 
 
-def type_t(prof: TypeProfiles, i: int) -> np.ndarray:
-    """Welch t of each type's mean log1p CP10k, condition ``i`` vs control (types, genes)."""
-    se2 = prof.log_var[i] / prof.n_cells[i][:, None] + prof.log_var[0] / prof.n_cells[0][:, None]
-    diff = prof.log_mean[i] - prof.log_mean[0]
-    return np.divide(diff, np.sqrt(se2), out=np.zeros_like(diff), where=se2 > 0)
+def type_effects(prof: TypeProfiles, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pure type's delta (log1p CP10k of its mean counts, condition ``i`` vs control)
+    and its standard error by the delta method (sampling noise of the mean counts; the
+    library total is treated as fixed), both (types, genes)."""
+    delta, var = 0.0, 0.0
+    for cond, sign in ((i, 1.0), (0, -1.0)):
+        counts, n = prof.counts[cond], prof.n_cells[cond][:, None]
+        scale = TARGET_SUM / counts.sum(axis=1, keepdims=True)
+        delta = delta + sign * np.log1p(scale * counts)
+        var = var + (scale / (1 + scale * counts)) ** 2 * prof.count_var[cond] / n
+    return delta, np.sqrt(var)
 
 
 def _pairs(prof: TypeProfiles, i, draws, samples, min_effect, min_t, alpha, power):
     """The table rows of condition ``i``."""
-    pure = np.eye(len(prof.types))  # each type alone
-    type_delta = mixture_log1p(prof.counts[i], pure) - mixture_log1p(prof.counts[0], pure)
+    type_delta, type_se = type_effects(prof, i)
     cell = draws.mean(axis=0) @ type_delta
     bulk, variance = bulk_delta(prof.counts[0], prof.counts[i], draws)
     needed = samples_needed(bulk, variance, alpha, power)
-    # the strongest type among those whose response is distinguishable from cell noise (the
-    # largest of several noisy deltas would otherwise call noise "diluted")
-    responding = np.abs(type_t(prof, i)) >= min_t
-    strongest = np.abs(np.where(responding, type_delta, 0.0)).argmax(axis=0)
-    strongest_delta = np.take_along_axis(type_delta, strongest[None], axis=0)[0]
-    strongest_delta[~responding.any(axis=0)] = 0.0
+    # a type responds when its change stands out of cell noise; its size is taken as a lower
+    # confidence bound (the largest of several noisy deltas would call noise "diluted")
+    responding = (np.abs(type_delta) >= min_t * type_se) & (np.abs(type_delta) >= min_effect)
+    lower = np.where(responding, np.abs(type_delta) - min_t * type_se, 0.0)
+    strongest = lower.argmax(axis=0)
+    strongest_lower = np.take_along_axis(lower, strongest[None], axis=0)[0]
+    strongest_lower *= np.sign(np.take_along_axis(type_delta, strongest[None], axis=0)[0])
+    any_type = responding.any(axis=0)
     return pd.DataFrame(
         {
             "perturbation": prof.conditions[i],
@@ -271,12 +278,11 @@ def _pairs(prof: TypeProfiles, i, draws, samples, min_effect, min_t, alpha, powe
             "bulk_delta": bulk,
             "type_min": type_delta.min(axis=0),
             "type_max": type_delta.max(axis=0),
-            "strongest_type": np.where(
-                responding.any(axis=0), np.asarray(prof.types)[strongest], ""
-            ),
+            "strongest_type": np.where(any_type, np.asarray(prof.types)[strongest], ""),
+            "strongest_lower": strongest_lower,
             "responding_types": responding.sum(axis=0),
             "composition_sd": np.sqrt(variance),
             "samples_needed": needed,
-            "verdict": verdicts(cell, strongest_delta, bulk, needed, samples, min_effect),
+            "verdict": verdicts(cell, strongest_lower, any_type, bulk, needed, samples, min_effect),
         }
     )

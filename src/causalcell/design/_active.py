@@ -1,0 +1,88 @@
+"""Which experiments to run next: batch selection of unseen perturbations under a fitted model.
+
+The predictor's per-gene uncertainty for a gene never perturbed says how much measuring it
+would teach; perturbations whose predicted responses look alike teach the same thing. The
+greedy batch picks the candidate with the largest remaining value and then discounts every
+other candidate by ``1 - r^2``, ``r`` the correlation of their predicted responses (the share
+of its response the chosen one would reveal if responses were jointly Gaussian along that
+direction).
+
+Strategies: ``uncertainty`` (value = total predicted error variance), ``effect`` (value =
+squared norm of the predicted response: large, novel responses), ``random``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from causalcell._errors import InputError
+from causalcell._utils import RngLike, as_rng
+
+STRATEGIES = ("uncertainty", "effect", "random")
+
+
+def _value(pred: np.ndarray, sd: np.ndarray, strategy: str) -> np.ndarray:
+    if strategy == "uncertainty":
+        return (sd**2).sum(axis=1)
+    return (pred**2).sum(axis=1)
+
+
+def greedy_batch(value: np.ndarray, profiles: np.ndarray, k: int) -> list[int]:
+    """Indices of ``k`` picks: largest value first, others discounted by ``1 - r^2``."""
+    corr = np.nan_to_num(np.corrcoef(profiles)) if len(profiles) > 1 else np.ones((1, 1))
+    remaining = value.astype(float).copy()
+    picks: list[int] = []
+    for _ in range(min(k, len(value))):
+        best = int(np.argmax(np.where(np.isin(np.arange(len(value)), picks), -np.inf, remaining)))
+        picks.append(best)
+        remaining *= 1 - corr[best] ** 2
+    return picks
+
+
+def next_experiments(
+    model,
+    candidates: list[str],
+    k: int,
+    *,
+    strategy: str = "uncertainty",
+    rng: RngLike = None,
+) -> pd.DataFrame:
+    """Choose ``k`` perturbations among ``candidates`` to run next.
+
+    Parameters
+    ----------
+    model
+        A fitted :mod:`causalcell.predict` model.
+    candidates
+        Perturbation labels not yet measured (singles or combinations).
+    k
+        Batch size.
+    strategy
+        ``uncertainty``, ``effect`` or ``random`` (see the module docstring).
+    rng
+        Seed or generator (``random`` only).
+
+    Returns
+    -------
+    DataFrame
+        The chosen perturbations in order of choice, with ``value`` (before discounting) and
+        ``uncertainty`` (total predicted error variance).
+    """
+    if strategy not in STRATEGIES:
+        raise InputError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    labels = list(dict.fromkeys(str(c) for c in candidates))
+    if k < 1 or not labels:
+        raise InputError("need k >= 1 and at least one candidate")
+    pred = model.predict(labels).to_numpy()
+    sd = model.uncertainty_.to_numpy()
+    if strategy == "random":
+        picks = list(as_rng(rng).permutation(len(labels))[:k])
+        value = np.zeros(len(labels))
+    else:
+        value = _value(pred, sd, strategy)
+        picks = greedy_batch(value, pred, k)
+    return pd.DataFrame(
+        {"value": value[picks], "uncertainty": (sd[picks] ** 2).sum(axis=1)},
+        index=pd.Index([labels[i] for i in picks], name="perturbation"),
+    )
