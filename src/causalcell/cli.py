@@ -400,6 +400,75 @@ def bulk(
 
 
 @app.command()
+def design(
+    cells: Annotated[Path, typer.Argument(help="Cells or effects (.h5ad with layers delta).")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: ranked designs.")],
+    target: Annotated[
+        Path | None,
+        typer.Option(help="CSV gene,delta: the change to reach (ranks perturbations reaching it)."),
+    ] = None,
+    next_k: Annotated[
+        int | None, typer.Option("--next", help="Choose this many unseen genes to perturb next.")
+    ] = None,
+    candidates: Annotated[
+        str | None,
+        typer.Option(
+            help="Genes that may be perturbed (comma-separated or a file); default: "
+            "the perturbed genes (--target) or the measured, unperturbed ones (--next)."
+        ),
+    ] = None,
+    max_order: Annotated[int, typer.Option(help="Most genes perturbed together.")] = 2,
+    beam: Annotated[int, typer.Option(help="Designs kept per order in the search.")] = 20,
+    risk: Annotated[float, typer.Option(help="Weight of prediction uncertainty.")] = 1.0,
+    strategy: Annotated[str, typer.Option(help="--next: uncertainty, effect or random.")] = (
+        "uncertainty"
+    ),
+    model: Annotated[str, typer.Option(help="Predictor (see causalcell predict).")] = "auto",
+    expression: Expression = ExpressionScale.counts,
+    seed: Seed = 0,
+    perturbation_key: PerturbationKey = "perturbation",
+) -> None:
+    """Design experiments: perturbations that reach a target state, or the next ones to run."""
+    import anndata as ad
+    import pandas as pd
+
+    from causalcell import design as ds
+    from causalcell._errors import InputError
+    from causalcell.io import write_csv_atomic
+    from causalcell.predict import fit_predictor
+
+    if (target is None) == (next_k is None):
+        raise InputError("give exactly one of --target (reach a state) or --next K")
+    if cells.suffix == ".h5ad" and "delta" in ad.read_h5ad(cells, backed="r").layers:
+        data = ad.read_h5ad(cells)
+    else:
+        data = _load_cells(cells, expression, perturbation_key, backed=False)
+    fitted = fit_predictor(data, model=model, rng=seed)
+    perturbed = sorted({g for p in fitted.train_perturbations_ for g in p.split("+")})
+    if candidates is not None:
+        spec = Path(candidates)
+        pool = spec.read_text().split() if spec.is_file() else candidates.split(",")
+        pool = [g.strip() for g in pool if g.strip()]
+    elif target is not None:
+        pool = perturbed
+    else:
+        pool = [g for g in fitted.genes_ if g not in set(perturbed)]
+    if target is not None:
+        try:
+            table = pd.read_csv(target)
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read the target table {target}: {err}") from err
+        if not {"gene", "delta"} <= set(table.columns):
+            raise InputError(f"{target}: needs columns gene,delta (has {list(table.columns)})")
+        goal = pd.Series(table["delta"].to_numpy(float), index=table["gene"].astype(str))
+        result = ds.reach_target(fitted, goal, pool, max_order=max_order, beam=beam, risk=risk)
+    else:
+        result = ds.next_experiments(fitted, pool, next_k, strategy=strategy, rng=seed)
+    write_csv_atomic(result, out)
+    _done(f"{len(result)} designs -> {out}")
+
+
+@app.command()
 def simulate(
     out: Annotated[
         Path, typer.Option("--out", help="Output folder: cells.h5ad, truth.npz, truth.json.")

@@ -106,3 +106,28 @@ def test_bad_targets_are_refused(screen):
         reach_target(model, pd.Series({responses.genes[0]: 0.0}), singles)
     with pytest.raises(InputError, match="candidate"):
         reach_target(model, pd.Series({responses.genes[0]: 1.0}), [])
+
+
+def test_cli_design_target_and_next(tmp_path):
+    from causalcell.cli import main
+    from causalcell.effects import effects
+
+    data = simulate("small", rng=5)
+    eff = effects(data.adata, escape=False, rng=0, progress=False)
+    path = tmp_path / "effects.h5ad"
+    eff.write_h5ad(path)
+    label = next(p for p in eff.obs_names if "+" not in p)
+    row = pd.Series(eff.layers["delta"][eff.obs_names.get_loc(label)], index=eff.var_names)
+    pd.DataFrame({"gene": row.index, "delta": row.to_numpy()}).to_csv(
+        tmp_path / "target.csv", index=False
+    )
+    out = tmp_path / "designs.csv"
+    args = [str(path), "--out", str(out), "--model", "additive"]
+    assert (
+        main(["design", *args, "--target", str(tmp_path / "target.csv"), "--max-order", "1"]) == 0
+    )
+    assert pd.read_csv(out)["perturbation"].iloc[0] == label
+    assert main(["design", *args, "--next", "3", "--strategy", "effect"]) == 0
+    picks = pd.read_csv(out)
+    assert len(picks) == 3 and not set(picks["perturbation"]) & set(eff.obs_names)
+    assert main(["design", *args]) == 2  # neither --target nor --next

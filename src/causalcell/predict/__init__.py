@@ -1,6 +1,6 @@
 """Predict responses to perturbations never done: unseen genes and combinations."""
 
-from causalcell.predict._api import make_model, predict
+from causalcell.predict._api import fit_predictor, make_model, predict
 from causalcell.predict._auto import AutoPredictor, MeanEnsemble, cross_validate
 from causalcell.predict._causal import CausalPropagation, joint_drive, saturate, unsaturate
 from causalcell.predict._data import Responses, parse_perturbations
@@ -59,6 +59,7 @@ __all__ = [
     "discrimination_score",
     "evaluate_model",
     "evaluate_splits",
+    "fit_predictor",
     "interaction_score",
     "interaction_table",
     "joint_drive",

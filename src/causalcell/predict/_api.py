@@ -66,6 +66,16 @@ def predict(
     return prediction, sd
 
 
+def fit_predictor(
+    data: ad.AnnData | Cells | Responses, *, model: str = "auto", rng: RngLike = None
+):
+    """A predictor fitted on the measured perturbations of ``data`` (cells, an effects
+    AnnData or :class:`Responses`), for repeated predictions (e.g. :mod:`causalcell.design`)."""
+    rng = as_rng(rng)
+    responses = _responses(data, rng)
+    return make_model(model, random_state=int(rng.integers(2**31 - 1))).fit(responses)
+
+
 def _check_known(labels: list[str], responses: Responses) -> None:
     known = set(responses.genes) | {g for p in responses.perturbations for g in targets_of(p)}
     unknown = sorted({g for p in labels for g in targets_of(p)} - known)

@@ -1,0 +1,204 @@
+"""Experiment design on simulated screens with known truth.
+
+1. Reaching a target state: for each held-out perturbation of a screen, its measured response
+   (its own target gene removed) is the state to reach; :func:`causalcell.design.reach_target`
+   ranks every candidate (singles, or singles and pairs) under a predictor fitted without it.
+   Scored by the rank of the perturbation that really produced the state, with the causalcell
+   predictor (``auto``) vs the linear model of Ahlmann-Eltze et al. and the additive model
+   (pairs) inside the same search, and the chance rank.
+2. Choosing the next experiments: from 60 measured singles, three rounds of 30 more chosen from
+   a pool by :func:`causalcell.design.next_experiments` (``uncertainty``, ``effect``) vs at
+   random; after each round the predictor is refitted and scored on 60 held-out genes against
+   the simulator's exact deltas (Pearson delta on the top-20 DE genes).
+
+Screens: cached by bench/predict_simulated.py in bench/_work/predict_sim/ (``perturbseq``
+seeds; ``norman`` for pairs when present). Writes docs/benchmarks/design_simulated.md.
+Usage: ``python bench/design_simulated.py [--seeds 0 1 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from datetime import date
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+import causalcell as cc
+from causalcell._utils import write_text_atomic
+from causalcell.design import next_experiments, reach_target
+from causalcell.predict import Responses, control_programs, make_model, pearson_delta
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / "_work" / "predict_sim"
+SECTION = ROOT / "docs" / "benchmarks" / "design_simulated.md"
+REACH_MODELS = {"singles": ("auto", "linear"), "pairs": ("auto", "additive")}
+
+
+def load(name: str, seed: int) -> tuple[Responses, pd.DataFrame] | None:
+    """Measured responses (with control programs) and exact deltas of a cached screen."""
+    folder = CACHE / f"{name}_s{seed}"
+    if not (folder / "effects.h5ad").exists():
+        return None
+    responses = Responses.from_effects(ad.read_h5ad(folder / "effects.h5ad"))
+    cells = cc.io.validate_cells(ad.read_h5ad(folder / "cells.h5ad"))
+    responses.programs, responses.variance = control_programs(cells, rng=seed)
+    truth = np.load(folder / "truth.npz")
+    exact = pd.DataFrame(truth["delta"], index=truth["perturbations"], columns=truth["genes"])
+    return responses, exact
+
+
+def target_of(responses: Responses, label: str) -> pd.Series:
+    """The measured response of ``label`` without its own target genes."""
+    row = pd.Series(responses.delta[responses.perturbations.get_loc(label)], index=responses.genes)
+    return row.drop([g for g in label.split("+") if g in row.index])
+
+
+def reach(responses: Responses, kind: str, seed: int) -> list[dict]:
+    """Ranks of the true perturbation among the designs, per model and risk."""
+    rng = np.random.default_rng(seed)
+    singles = [p for p in responses.perturbations if "+" not in p]
+    pairs = [p for p in responses.perturbations if "+" in p]
+    if kind == "singles":
+        test = list(rng.choice(singles, len(singles) // 4, replace=False))
+        train, order, n_candidates = [p for p in singles if p not in test], 1, len(singles)
+    else:
+        test = list(rng.choice(pairs, min(40, len(pairs) // 2), replace=False))
+        train, order = singles + [p for p in pairs if p not in test], 2
+        n_candidates = len(singles) * (len(singles) + 1) // 2
+    rows = []
+    for name in REACH_MODELS[kind]:
+        start = time.perf_counter()
+        model = make_model(name, random_state=seed).fit(responses.subset(train))
+        for risk in (0.0, 1.0):
+            for label in test:
+                found = reach_target(
+                    model,
+                    target_of(responses, label),
+                    singles,
+                    max_order=order,
+                    beam=20,
+                    risk=risk,
+                    top=n_candidates,
+                )
+                rank = found.index.get_loc(label) + 1 if label in found.index else np.nan
+                rows.append(
+                    {
+                        "kind": kind,
+                        "seed": seed,
+                        "model": name,
+                        "risk": risk,
+                        "rank": rank,
+                        "candidates": n_candidates,
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
+    return rows
+
+
+def active(responses: Responses, exact: pd.DataFrame, seed: int, rounds: int = 3, k: int = 30):
+    """Pearson delta top-20 on held-out genes after each round, per strategy."""
+    rng = np.random.default_rng(seed)
+    singles = [p for p in responses.perturbations if "+" not in p and p in exact.index]
+    order = list(rng.permutation(singles))
+    start_set, test, pool0 = order[:60], order[60:120], order[120:]
+    truth = exact.loc[test, responses.genes].to_numpy()
+    rows = []
+    for strategy in ("uncertainty", "effect", "random"):
+        done, pool = list(start_set), list(pool0)
+        for r in range(rounds + 1):
+            model = make_model("auto", random_state=seed).fit(responses.subset(done))
+            pred = model.predict(test).to_numpy()
+            score = np.mean([pearson_delta(p, t) for p, t in zip(pred, truth, strict=True)])
+            rows.append(
+                {
+                    "seed": seed,
+                    "strategy": strategy,
+                    "round": r,
+                    "measured": len(done),
+                    "pearson": score,
+                }
+            )
+            if r == rounds:
+                break
+            picks = next_experiments(model, pool, k, strategy=strategy, rng=seed + r)
+            done += list(picks.index)
+            pool = [p for p in pool if p not in set(picks.index)]
+    return rows
+
+
+def write_section(reach_rows: pd.DataFrame, active_rows: pd.DataFrame, seeds, wall) -> None:
+    lines = [
+        "## Experiment design on simulated screens",
+        "",
+        f"- Date: {date.today()}; machine: {platform.machine()}, {os.cpu_count()} CPUs (shared "
+        f"with other jobs); causalcell {cc.__version__}; whole run {wall / 60:.1f} min.",
+        f"- Command: `python bench/design_simulated.py --seeds {' '.join(map(str, seeds))}` "
+        "(screens cached by bench/predict_simulated.py).",
+        "- Reaching a target: the measured response of a held-out perturbation (its own target "
+        "gene removed) is the state to reach; every candidate is ranked under a predictor fitted "
+        "without it (singles: 25% of the perturbed genes held out, candidates = all perturbed "
+        "genes; pairs: held-out pairs whose singles were measured, beam search over all pairs). "
+        "Chance: median rank = half the candidates.",
+        "",
+        "### Reaching a target state: rank of the true perturbation",
+        "",
+        "| screen | model | risk | targets | top-1 | top-10 | median rank | candidates | "
+        "chance top-10 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (kind, name, risk), d in reach_rows.groupby(["kind", "model", "risk"]):
+        n = int(d["candidates"].iloc[0])
+        ranks = d["rank"].fillna(n)
+        lines.append(
+            f"| {kind} | {name} | {risk:g} | {len(d)} | {np.mean(ranks == 1):.2f} | "
+            f"{np.mean(ranks <= 10):.2f} | {np.median(ranks):.0f} | {n} | {10 / n:.3f} |"
+        )
+    lines += [
+        "",
+        "### Choosing the next experiments (active learning)",
+        "",
+        "Pearson delta (top-20 DE genes, vs the exact deltas) on 60 held-out genes, mean over "
+        "seeds; 60 measured singles, then rounds of 30 chosen from the pool.",
+        "",
+    ]
+    wide = active_rows.groupby(["strategy", "measured"])["pearson"].mean().unstack()
+    lines += ["| strategy | " + " | ".join(f"{c} measured" for c in wide.columns) + " |"]
+    lines += ["|---" * (len(wide.columns) + 1) + "|"]
+    for strategy, row in wide.iterrows():
+        lines.append(f"| {strategy} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    write_text_atomic(SECTION, "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    start = time.perf_counter()
+    reach_rows, active_rows = [], []
+    for seed in args.seeds:
+        loaded = load("perturbseq", seed)
+        if loaded is None:
+            continue
+        responses, exact = loaded
+        reach_rows += reach(responses, "singles", seed)
+        active_rows += active(responses, exact, seed)
+        print(pd.DataFrame(reach_rows).groupby(["model", "risk"])["rank"].median(), flush=True)
+        print(
+            pd.DataFrame(active_rows).groupby(["strategy", "round"])["pearson"].mean(), flush=True
+        )
+    pairs = load("norman", args.seeds[0])
+    if pairs is not None:
+        reach_rows += reach(pairs[0], "pairs", args.seeds[0])
+    write_section(
+        pd.DataFrame(reach_rows), pd.DataFrame(active_rows), args.seeds, time.perf_counter() - start
+    )
+
+
+if __name__ == "__main__":
+    main()
