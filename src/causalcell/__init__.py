@@ -14,8 +14,10 @@ from causalcell._errors import InputError
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "bulk",
     "concordance",
     "datasets",
+    "design",
     "dml",
     "effects",
     "io",
@@ -32,8 +34,10 @@ __all__ = ["InputError", "__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from causalcell import (  # noqa: F401
+        bulk,
         concordance,
         datasets,
+        design,
         dml,
         effects,
         io,
