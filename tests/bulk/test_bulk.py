@@ -172,6 +172,9 @@ def test_pseudobulk_sums_counts_per_group():
     assert out.X.sum() == X.sum()
     with pytest.raises(InputError, match="sample"):
         pseudobulk(cells, "sample")
+    obs.loc["c3", "donor"] = None
+    with pytest.raises(InputError, match="missing"):
+        pseudobulk(validate_cells(ad.AnnData(X, obs=obs)), ["perturbation", "donor"])
 
 
 def test_cli_bulk_writes_tables_and_figure(world_pair, tmp_path):

@@ -24,6 +24,9 @@ def group_codes(obs: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFr
         raise InputError(
             f"obs has no column(s) {missing} to group by (columns: {list(obs.columns)[:10]})"
         )
+    if obs[by].isna().any().any():
+        column = obs[by].columns[obs[by].isna().any()][0]
+        raise InputError(f"obs[{column!r}] has missing values; fill them or drop those cells")
     keys = obs[by].astype(str)
     codes = keys.groupby(by, sort=True).ngroup().to_numpy()
     return codes, keys.drop_duplicates().sort_values(by).reset_index(drop=True)

@@ -152,8 +152,8 @@ class Recoverability:
         per-type deltas), ``bulk_delta``, ``type_min``/``type_max`` (range of the
         per-type deltas), ``strongest_type`` (the responding type with the largest lower
         confidence bound of its effect, empty if none responds) and ``strongest_lower`` (that
-        bound, signed), ``responding_types``, ``composition_sd`` (sd of a perturbed-minus-control sample
-        difference due to composition alone), ``samples_needed``, ``verdict``.
+        bound, signed), ``responding_types``, ``composition_sd`` (sd of a perturbed-minus-
+        control sample difference due to composition alone), ``samples_needed``, ``verdict``.
     skipped
         Perturbations left out: some cell type had fewer than ``min_cells`` cells.
     proportions
