@@ -10,6 +10,7 @@ import pytest
 from causalcell._errors import InputError
 from causalcell.design import (
     all_pairs,
+    coverage_batch,
     greedy_batch,
     next_experiments,
     reach_target,
@@ -79,6 +80,17 @@ def test_greedy_batch_skips_redundant_candidates():
     value = np.array([10.0, 9.0, 5.0, 1.0])
     # the second candidate repeats the first (r = 1): the third comes next
     assert greedy_batch(value, profiles, 2) == [0, 2]
+
+
+def test_coverage_batch_represents_every_cluster():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 30))
+    # 10 members of cluster 0, 3 of cluster 1, 3 of cluster 2
+    members = np.repeat([0, 1, 2], [10, 3, 3])
+    profiles = centres[members] + 0.1 * rng.normal(size=(16, 30))
+    picks, gains = coverage_batch(profiles, 3)
+    assert sorted(members[picks]) == [0, 1, 2]  # one per cluster, the big one first
+    assert members[picks[0]] == 0 and np.all(np.diff(gains) <= 0)
 
 
 def test_next_experiments_strategies(screen):

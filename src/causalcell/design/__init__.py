@@ -6,12 +6,13 @@ a desired change; :func:`next_experiments` picks a batch of unseen perturbations
 model is least sure about and that are not redundant with each other.
 """
 
-from causalcell.design._active import STRATEGIES, greedy_batch, next_experiments
+from causalcell.design._active import STRATEGIES, coverage_batch, greedy_batch, next_experiments
 from causalcell.design._search import all_pairs, reach_target, score_candidates
 
 __all__ = [
     "STRATEGIES",
     "all_pairs",
+    "coverage_batch",
     "greedy_batch",
     "next_experiments",
     "reach_target",
