@@ -81,14 +81,23 @@ def gears_condition(label: str) -> str:
     return label if len(parts) > 1 else f"{label}+ctrl"
 
 
-def gears_adata(cells_path: Path, keep: set[str]):
-    """Log1p CP10k cells in GEARS' format, perturbations restricted to ``keep``."""
+def gears_adata(cells_path: Path, keep: set[str], cells_per_pert: int | None = None, seed: int = 0):
+    """Log1p CP10k cells in GEARS' format, perturbations restricted to ``keep``; with
+    ``cells_per_pert``, at most that many cells of each perturbation (drawn at random; all
+    control cells are kept: they are GEARS' inputs)."""
     import anndata as ad
     import scanpy as sc
 
     adata = ad.read_h5ad(cells_path)
     labels = adata.obs["perturbation"].astype(str)
-    adata = adata[labels.isin(keep | {"control"}).to_numpy()].copy()
+    mask = labels.isin(keep | {"control"}).to_numpy()
+    if cells_per_pert:
+        rng = np.random.default_rng(seed)
+        for p, idx in labels.groupby(labels).indices.items():
+            if p != "control" and len(idx) > cells_per_pert:
+                drop = rng.choice(idx, len(idx) - cells_per_pert, replace=False)
+                mask[drop] = False
+    adata = adata[mask].copy()
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
     adata.obs["condition"] = [gears_condition(p) for p in adata.obs["perturbation"].astype(str)]
@@ -99,11 +108,12 @@ def gears_adata(cells_path: Path, keep: set[str]):
     return adata
 
 
-def run_one(name: str, epochs: int, seed: int) -> None:
+def run_one(name: str, epochs: int, seed: int, cells_per_pert: int | None, threads: int) -> None:
     import torch
     from gears import GEARS, PertData
 
     torch.manual_seed(seed)
+    torch.set_num_threads(threads)
     folder = SIM / name
     split = json.loads((folder / "split.json").read_text())
     out = OUT / name
@@ -115,7 +125,7 @@ def run_one(name: str, epochs: int, seed: int) -> None:
     test = [p for p in split["test"] if genes_ok(p)]
     rng = np.random.default_rng(seed)
     val = set(rng.choice(train, size=max(1, len(train) // 10), replace=False))
-    adata = gears_adata(folder / "cells.h5ad", set(train) | set(test))
+    adata = gears_adata(folder / "cells.h5ad", set(train) | set(test), cells_per_pert, seed)
     t0 = time.perf_counter()
     cwd = os.getcwd()
     os.chdir(out)  # GEARS writes ./data/go_essential_<name>.csv
@@ -139,12 +149,18 @@ def run_one(name: str, epochs: int, seed: int) -> None:
         model.train(epochs=epochs)
         fit_s = time.perf_counter() - t_fit
         t_pred = time.perf_counter()
-        pred = model.predict([p.split("+") for p in test])
+        # the test perturbations, and the singles of the test combinations (GEARS' own
+        # predictions of them, for its genetic-interaction calls as in gears.utils.get_GI_params)
+        singles = sorted(
+            {g for p in test if "+" in p for g in p.split("+")} - set(test),
+        )
+        wanted = test + [g for g in singles if genes_ok(g)]
+        pred = model.predict([p.split("+") for p in wanted])
         pred_s = time.perf_counter() - t_pred
     finally:
         os.chdir(cwd)
     ctrl = np.asarray(adata[adata.obs["condition"] == "ctrl"].X.mean(axis=0)).ravel()
-    rows = {p: np.asarray(pred["_".join(p.split("+"))]).ravel() - ctrl for p in test}
+    rows = {p: np.asarray(pred["_".join(p.split("+"))]).ravel() - ctrl for p in wanted}
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=adata.var_names)
     frame.to_csv(out / "pred.csv")
     wall = {
@@ -157,6 +173,8 @@ def run_one(name: str, epochs: int, seed: int) -> None:
         "n_test": len(test),
         "n_test_requested": len(split["test"]),
         "torch_threads": torch.get_num_threads(),
+        "cells_per_pert": cells_per_pert,
+        "n_cells": int(adata.n_obs),
     }
     (out / "wall.json").write_text(json.dumps(wall, indent=1))
     print(name, wall, flush=True)
@@ -165,7 +183,11 @@ def run_one(name: str, epochs: int, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--names", default="", help="comma-separated folders (default: all)")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=20, help="GEARS' default: 20")
+    parser.add_argument(
+        "--cells-per-pert", type=int, default=0, help="subsample cells per perturbation (0: all)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
     names = (
         args.names.split(",")
@@ -173,7 +195,7 @@ def main() -> None:
         else sorted(p.parent.name for p in SIM.glob("*/split.json"))
     )
     for name in names:
-        run_one(name, args.epochs, seed=0)
+        run_one(name, args.epochs, 0, args.cells_per_pert or None, args.threads)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from causalcell.predict import (
     leave_one_target_out,
     rank_score,
     saturate,
+    score_interactions,
     shrink_deltas,
     unsaturate,
 )
@@ -199,3 +200,74 @@ def test_auto_picks_the_module_model_on_a_causal_screen():
     auto = AutoPredictor().fit(r)
     assert auto.chosen_ == "module"
     assert auto.cv_scores_["module"] > auto.cv_scores_["train_mean"]
+
+
+def test_gi_call_is_made_against_the_models_own_singles():
+    """A model that predicts every response 25% too small (singles and doubles alike) claims
+    additivity and synergy where they are; judged against the true singles instead, its
+    additive pair would read as suppression. No predicted change is no call (wrong)."""
+    rng = np.random.default_rng(2)
+    singles = pd.DataFrame(rng.normal(size=(4, 40)), index=list("ABCD"))
+    true = pd.DataFrame(
+        [singles.loc[["A", "B"]].sum(), 2.0 * singles.loc[["C", "D"]].sum()], index=["A+B", "C+D"]
+    )
+    own = score_interactions(0.75 * true, true, singles, 0.75 * singles)
+    assert list(own["true_call"]) == ["additive", "synergy"]
+    assert list(own["pred_call"]) == ["additive", "synergy"]
+    assert own["gi_correct"].all()
+    against_true = score_interactions(0.75 * true, true, singles)
+    assert against_true.loc["A+B", "pred_call"] == "suppression"
+    none = score_interactions(0.0 * true, true, singles, 0.0 * singles)
+    assert (none["pred_call"] == "none").all() and (none["gi_correct"] == 0).all()
+
+
+def _saturating_screen(seed: int = 4, noise: float = 0.0):
+    """Singles and pairs from a per-gene saturating response of the summed drive."""
+    rng = np.random.default_rng(seed)
+    n_genes, n_single = 50, 30
+    genes = pd.Index([f"g{i}" for i in range(n_genes)])
+    scale = rng.uniform(0.5, 1.5, n_genes)
+    drive = rng.normal(0, 1.0, (n_single, n_genes)) * (rng.random((n_single, n_genes)) < 0.4)
+    singles = scale * np.tanh(drive / scale)
+    pairs = sorted({tuple(sorted(rng.choice(n_single, 2, replace=False))) for _ in range(70)})
+    combos = np.array([scale * np.tanh((drive[i] + drive[j]) / scale) for i, j in pairs])
+    labels = [f"g{i}" for i in range(n_single)] + [f"g{i}+g{j}" for i, j in pairs]
+    Y = np.vstack([singles, combos])
+    se = np.full(Y.shape, noise) if noise else None
+    r = Responses(Y + noise * rng.normal(size=Y.shape), pd.Index(labels), genes, se)
+    return r, Y, labels, n_single
+
+
+def test_causal_model_is_exactly_additive_in_its_own_singles_without_saturation():
+    """Without saturation (c = inf, shift) the causal model's own GI score is 1 for every
+    pair even though it shrinks the measured singles: measured singles are predicted shrunk,
+    the same values its pairs add up. Likewise for the (additive) module model."""
+    r, _, labels, n_single = _saturating_screen(noise=0.1)
+    train, test = labels[: n_single + 30], labels[n_single + 30 :]
+    model = CausalPropagation(saturation=(np.inf,), intervention="shift").fit(r.subset(train))
+    singles = model.predict(labels[:n_single])
+    np.testing.assert_allclose(
+        singles.to_numpy(), shrink_deltas(r.delta[:n_single], r.se[:n_single])
+    )
+    assert not np.allclose(singles.to_numpy(), r.delta[:n_single])  # shrinkage did act
+    scores = interaction_table(model.predict(test), singles)["score"]
+    np.testing.assert_allclose(scores, 1.0, atol=1e-10)
+    module = ModuleInductive(uncertainty_folds=0).fit(r.subset(train))
+    own = interaction_table(module.predict(test), module.predict(labels[:n_single]))["score"]
+    np.testing.assert_allclose(own, 1.0, atol=1e-10)
+
+
+def test_causal_models_own_gi_scores_track_the_true_interactions():
+    """With saturation learned from measured pairs, the model's own interaction scores of
+    held-out pairs (its double vs its singles) follow the true ones."""
+    r, Y, labels, n_single = _saturating_screen(seed=8)
+    train, test = labels[: n_single + 30], labels[n_single + 30 :]
+    model = CausalPropagation(shrink=False).fit(r.subset(train))
+    true_singles = pd.DataFrame(Y[:n_single], index=labels[:n_single], columns=r.genes)
+    true = interaction_table(
+        pd.DataFrame(Y[n_single + 30 :], index=test, columns=r.genes), true_singles
+    )["score"]
+    own = interaction_table(model.predict(test), model.predict(labels[:n_single]))["score"]
+    assert true.std() > 0.05  # the pairs do interact
+    assert np.corrcoef(true, own.loc[true.index])[0, 1] > 0.9
+    assert np.abs(own - true).mean() < 0.25 * np.abs(true - 1.0).mean()

@@ -15,6 +15,12 @@ separately for increases and decreases, and never below ``-control expression`` 
 cannot take a gene below zero). ``c`` and the intervention type are chosen on the measured
 combinations (``c = inf``: additive); without measured combinations the model is additive in
 the drive with the floor at zero expression.
+
+A measured perturbation is predicted as the model's estimate of its true response: the
+measurement shrunk by its standard errors (``shrink=True``), i.e. the very singles that its
+combinations combine. So the model's own genetic-interaction call (its double against its
+singles) is exactly additive when ``c = inf`` and shift interventions are chosen, and any
+interaction it calls comes from the fitted saturation or clamping, not from shrinkage.
 """
 
 from __future__ import annotations
@@ -115,10 +121,12 @@ class CausalPropagation(_Predictor):
         base = self.inductive if self.inductive is not None else ModuleInductive()
         self.inductive_ = clone(base).fit(responses)
         self._row = {g: i for i, g in enumerate(self.genes_)}
-        self.measured_ = dict(zip(responses.perturbations, responses.delta, strict=True))
         se = np.zeros_like(responses.delta) if responses.se is None else responses.se
         self.measured_se_ = dict(zip(responses.perturbations, np.nan_to_num(se), strict=True))
         Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
+        # a measured perturbation is predicted as the model's estimate of its true response
+        # (the shrunk measurement), the same single responses that its combinations combine
+        self.measured_ = dict(zip(responses.perturbations, Y, strict=True))
         single = [len(targets_of(p)) == 1 for p in responses.perturbations]
         self.singles_ = {
             p: y for p, y, s in zip(responses.perturbations, Y, single, strict=True) if s

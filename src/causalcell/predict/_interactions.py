@@ -7,6 +7,15 @@ one-number version of the Norman et al. (2019) regression of the double on the t
 The perturbed genes themselves are left out of the score: their change is the intervention,
 and in a screen it dominates the profile (a CRISPRa target rises 10-fold) while saying nothing
 about how the pair's downstream responses combine.
+
+A model's call is made the way the field makes it: its predicted double against *its own*
+predictions of the two singles (GEARS' ``get_GI_params`` uses the predicted singles and double;
+Norman et al. regress the measured double on the measured singles), and the true call is the
+true double against the true singles. A model's GI call is therefore what the model claims about
+the interaction, free of any scale difference between its singles and the true ones (a model
+that shrinks every single by 10% would otherwise "call" suppression everywhere). An additive
+model calls every pair additive; a model that predicts no change for the singles makes no call
+(score NaN, call ``"none"``, counted as wrong).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import pandas as pd
 from causalcell.predict._data import targets_of
 
 CALLS = ("suppression", "additive", "synergy")
+NO_CALL = "none"
 
 
 def interaction_score(combo: np.ndarray, singles: np.ndarray) -> float:
@@ -27,9 +37,10 @@ def interaction_score(combo: np.ndarray, singles: np.ndarray) -> float:
 
 
 def call_interaction(score: float, tolerance: float = 0.2) -> str:
-    """``synergy`` above ``1 + tolerance``, ``suppression`` below ``1 - tolerance``."""
+    """``synergy`` above ``1 + tolerance``, ``suppression`` below ``1 - tolerance``; ``"none"``
+    when the score is undefined (the singles sum to zero)."""
     if not np.isfinite(score):
-        return "additive"
+        return NO_CALL
     if score > 1 + tolerance:
         return "synergy"
     if score < 1 - tolerance:
@@ -58,12 +69,26 @@ def interaction_table(
 
 
 def score_interactions(
-    pred: pd.DataFrame, true: pd.DataFrame, singles: pd.DataFrame, *, tolerance: float = 0.2
+    pred: pd.DataFrame,
+    true: pd.DataFrame,
+    singles: pd.DataFrame,
+    pred_singles: pd.DataFrame | None = None,
+    *,
+    tolerance: float = 0.2,
 ) -> pd.DataFrame:
-    """Per combination: true and predicted interaction scores and calls (both relative to the
-    same true singles), whether the call is right and the absolute score error."""
+    """Per combination: true and predicted interaction scores and calls, whether the call is
+    right and the absolute score error.
+
+    The true score is ``true`` relative to the true ``singles``; the predicted one is ``pred``
+    relative to ``pred_singles``, the model's own predictions of the single-gene responses (the
+    field's definition, see the module docstring; default ``singles``). Combinations whose
+    singles are missing from either are skipped.
+    """
+    pred_singles = singles if pred_singles is None else pred_singles
     t = interaction_table(true, singles, tolerance=tolerance)
-    p = interaction_table(pred.loc[t.index], singles, tolerance=tolerance)
+    p = interaction_table(pred.loc[t.index], pred_singles, tolerance=tolerance)
+    t = t.loc[t.index.intersection(p.index, sort=False)]
+    p = p.loc[t.index]
     return pd.DataFrame(
         {
             "true_score": t["score"],

@@ -83,8 +83,9 @@ def _observational_beta(programs: np.ndarray, variance: np.ndarray, idx: np.ndar
 class ModuleInductive(_Predictor):
     """Program-level predictor of unseen single-gene perturbations (see the module docstring).
 
-    Combinations are the sum of their singles (measured where measured); use
-    :class:`CausalPropagation` for combinations with saturation.
+    Combinations are the sum of their singles (the shrunk measurement where measured, which
+    is also what a measured perturbation is predicted as); use :class:`CausalPropagation` for
+    combinations with saturation.
 
     Parameters
     ----------
@@ -133,10 +134,12 @@ class ModuleInductive(_Predictor):
     # -- fitting -------------------------------------------------------------------------
     def fit(self, responses: Responses) -> ModuleInductive:
         self._setup(responses)
-        self.measured_ = dict(zip(responses.perturbations, responses.delta, strict=True))
         self.measured_se_ = _se_rows(responses)
         Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
         self.shrunk_ = dict(zip(responses.perturbations, Y, strict=True))
+        # a measured perturbation is predicted as the model's estimate of its true response
+        # (the shrunk measurement), the same singles that its combinations add up
+        self.measured_ = self.shrunk_
         self._row = {g: i for i, g in enumerate(self.genes_)}
         rows, tgt = self._usable(responses.perturbations)
         self.baseline_ = (
