@@ -29,6 +29,8 @@ ORDER = (
     "dml",
     "dml_calibration",
     "concordance",
+    "bulk_recoverability",
+    "design_simulated",
     "sim_speed",
     "sim_realism",
 )
