@@ -419,7 +419,7 @@ def design(
     ] = None,
     max_order: Annotated[int, typer.Option(help="Most genes perturbed together.")] = 2,
     beam: Annotated[int, typer.Option(help="Designs kept per order in the search.")] = 20,
-    risk: Annotated[float, typer.Option(help="Weight of prediction uncertainty.")] = 1.0,
+    risk: Annotated[float, typer.Option(help="Weight of prediction uncertainty.")] = 0.0,
     strategy: Annotated[str, typer.Option(help="--next: uncertainty, effect or random.")] = (
         "uncertainty"
     ),

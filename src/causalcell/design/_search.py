@@ -4,8 +4,8 @@ Under a fitted predictor, every candidate perturbation has a predicted response 
 uncertainty. A target state is a desired change per gene (e.g. healthy minus disease
 expression). Candidates are ranked by how much of the target they leave undone,
 ``||prediction - target||^2 / ||target||^2`` (0: reaches it; 1: no better than doing nothing),
-plus ``risk`` times the predicted error variance on the same scale (a pessimistic score, so
-that confident predictions win ties). Combinations are searched by beam: all singles are
+plus, optionally, ``risk`` times the predicted error variance on the same scale (a pessimistic
+score). Combinations are searched by beam: all singles are
 scored, and the best ``beam`` are extended one gene at a time up to ``max_order``.
 """
 
@@ -74,7 +74,7 @@ def reach_target(
     *,
     max_order: int = 2,
     beam: int = 20,
-    risk: float = 1.0,
+    risk: float = 0.0,
     top: int = 20,
 ) -> pd.DataFrame:
     """Rank perturbations of ``candidates`` (and their combinations) by how well they reach
@@ -93,7 +93,9 @@ def reach_target(
     beam
         Best partial designs kept at each order.
     risk
-        Weight of the predicted error variance in the score (0: trust the point prediction).
+        Weight of the predicted error variance in the score (default 0: the point prediction).
+        Measured designs carry only their standard errors and predicted ones the model's
+        error, so a positive risk favours experiments already done (bench/design_simulated).
     top
         Rows returned.
 
