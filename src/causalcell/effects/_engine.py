@@ -146,7 +146,10 @@ def _encode_guides(
     new_code = np.full(len(names), -1)
     new_code[owner_guide] = np.arange(len(owner_guide))
     gcode = new_code[guide_id]
-    member = (gcode >= 0) & targeting
+    # a guide's profile comes from the cells of its own perturbation only: in a combination's
+    # cells it would also carry the partner's effects
+    own = np.append(owner_code, -1)[gcode] == pert_code[cell_idx]
+    member = (gcode >= 0) & targeting & own
     return guides, guide_target, np.vstack([cell_idx[member], gcode[member]])
 
 
