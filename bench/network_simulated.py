@@ -16,22 +16,44 @@ import argparse
 import json
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 
 import causalcell as cc
 from causalcell.io import validate_cells
-from causalcell.network import Profiles, evaluate, infer_network, truth_frame
+from causalcell.network import Profiles, evaluate, infer_network, total_effects, truth_frame
 from causalcell.network._bootstrap import bootstrap_network
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "_work" / "netsim"
 METHODS = {
-    "causalcell (default: IV total x within-condition conditional)": ("causalcell", {}),
+    "causalcell (default: IV total x within-condition conditional, empirical Bayes, direct "
+    "share 0.9)": (
+        "causalcell",
+        {},
+    ),
     "zscore (total effect as direct)": ("zscore", {}),
+    "zscore_eb (total effect, empirical Bayes source prior, no conditional evidence)": (
+        "zscore_eb",
+        {},
+    ),
+    "causalcell, combine='naive' (naive Bayes, direct share 1)": (
+        "causalcell",
+        {"combine": "naive"},
+    ),
+    "causalcell, combine='three_state' (direct share fitted)": (
+        "causalcell",
+        {"combine": "three_state"},
+    ),
+    "causalcell, combine='geometric' (sqrt(z x t), previous default)": (
+        "causalcell",
+        {"combine": "geometric"},
+    ),
     "observational (within-condition regression, undirected)": ("observational", {}),
     "inverse (denoised sparse inverse of T)": ("inverse", {}),
     "genie3 (ExtraTrees, 500 cells, 20 trees)": (
@@ -43,19 +65,36 @@ METHODS = {
 }
 
 
-def load(seed: int):
-    """Cells, effects and truth of one seed (simulated and cached on first use)."""
+# other regimes (not the preset; reported apart, clearly labelled): name -> simulate() overrides
+REGIMES = {
+    "c200": {"cells_per_perturbation": 200},
+    "sr95": {"spectral_radius": 0.95},
+}
+REGIME_METHODS = ["zscore", "zscore_eb", "causalcell"]
+
+
+def load(seed: int, regime: str = ""):
+    """Cells, effects and truth of one seed (simulated and cached on first use).
+
+    The cache is keyed by the preset's config, so a changed preset is simulated again.
+    """
     WORK.mkdir(parents=True, exist_ok=True)
+    tag = f"{regime}_" if regime else ""
     paths = [
-        WORK / f"{k}_{seed}.{e}" for k, e in (("cells", "h5ad"), ("eff", "h5ad"), ("truth", "npz"))
+        WORK / f"{k}_{tag}{seed}.{e}"
+        for k, e in (("cells", "h5ad"), ("eff", "h5ad"), ("truth", "npz"))
     ]
-    if not all(p.exists() for p in paths):
-        sim = cc.sim.simulate("perturbseq", rng=seed)
+    overrides = REGIMES.get(regime, {})
+    key = repr((cc.sim.get_preset("perturbseq"), sorted(overrides.items())))
+    stamp = WORK / f"config_{tag}{seed}.txt"
+    if not all(p.exists() for p in paths) or not stamp.exists() or stamp.read_text() != key:
+        sim = cc.sim.simulate("perturbseq", rng=seed, **overrides)
         eff = cc.effects.effects(sim.adata, escape=False, rng=seed, progress=False)
         sim.adata.write_h5ad(paths[0])
         eff.write_h5ad(paths[1])
         arrays = {k: v for k, v in sim.truth.items() if isinstance(v, np.ndarray)}
         np.savez(paths[2], **arrays)
+        stamp.write_text(key)
     return ad.read_h5ad(paths[0]), ad.read_h5ad(paths[1]), np.load(paths[2])
 
 
@@ -66,15 +105,17 @@ def run_seed(seed: int, n_boot: int) -> dict:
     truth = truth_frame(tr["G"], genes)
     sources = sorted({p for p in eff.obs_names if "+" not in p})
     out: dict = {"n_true": int(truth["source"].isin(sources).sum())}
+    profiles = Profiles.from_effects(eff)  # one object: the covariance of cells is cached
+    profiles.cells = cells
     for label, (method, options) in METHODS.items():
-        profiles = Profiles.from_effects(eff)
-        profiles.cells = cells
         t0 = time.perf_counter()
         edges = infer_network(profiles, method=method, options=options, rng=seed)
         metrics = evaluate(edges, truth, sources=sources, targets=genes)
         metrics["seconds"] = time.perf_counter() - t0
         out[label] = metrics
         print(seed, label, round(metrics["aupr"], 3), flush=True)
+    out["anatomy"] = anatomy(eff, tr)
+    print(seed, "anatomy", out["anatomy"], flush=True)
     if n_boot:
         t0 = time.perf_counter()
         boot = bootstrap_network(cells, n_boot=n_boot, rng=seed)
@@ -100,12 +141,102 @@ def run_seed(seed: int, n_boot: int) -> dict:
     return out
 
 
+def anatomy(eff, tr) -> dict:
+    """What limits the z-score: noise or indirect edges (with the simulator's truth).
+
+    ``oracle_no_indirect``: AUPR of |z| once every indirect pair (no direct edge, expected
+    delta above 0.02) is removed from the ranking; ``noise_free``: AUPR of the true expected
+    |delta| (no sampling noise), the ceiling of any total-effect ranking; ``weak_direct``: share
+    of direct edges with |z| < 2.
+    """
+    from sklearn.metrics import average_precision_score
+
+    te = total_effects(Profiles.from_effects(eff))
+    genes = pd.Index([str(g) for g in tr["genes"]])
+    rows = genes.get_indexer(te.sources)
+    direct = tr["G"][rows] != 0
+    pert = pd.Index([str(p) for p in tr["perturbations"]])
+    delta = np.abs(tr["delta"][pert.get_indexer(te.sources)])
+    off = np.ones_like(direct)
+    off[np.arange(len(rows)), rows] = False
+    z = np.abs(te.z)
+    indirect = ~direct & (delta > 0.02)
+
+    def ap(score):
+        return float(average_precision_score(direct[off], score[off]))
+
+    return {
+        "zscore": ap(z),
+        "oracle_no_indirect": ap(np.where(indirect, 0.0, z)),
+        "noise_free": ap(delta),
+        "weak_direct": float(np.mean(z[direct & off] < 2)),
+    }
+
+
+def run_regime(regime: str, seed: int) -> dict:
+    """AUPR of :data:`REGIME_METHODS` on one seed of a regime other than the preset."""
+    adata, eff, tr = load(seed, regime)
+    cells = validate_cells(adata)
+    genes = [str(g) for g in tr["genes"]]
+    truth = truth_frame(tr["G"], genes)
+    sources = sorted({p for p in eff.obs_names if "+" not in p})
+    out: dict = {"n_true": int(truth["source"].isin(sources).sum()), "n_cells": adata.n_obs}
+    for method in REGIME_METHODS:
+        profiles = Profiles.from_effects(eff)
+        profiles.cells = cells
+        edges = infer_network(profiles, method=method, rng=seed)
+        out[method] = evaluate(edges, truth, sources=sources, targets=genes)["aupr"]
+        print(regime, seed, method, round(out[method], 3), flush=True)
+    return out
+
+
 def _ms(values) -> str:
     v = np.asarray(values, float)
     return f"{v.mean():.3f} ± {v.std(ddof=1) if v.size > 1 else 0:.3f}"
 
 
-def write_markdown(results: dict, seeds, n_boot: int, command: str) -> None:
+def _regime_lines(results: dict, regimes: dict, seeds) -> list[str]:
+    """Table: AUPR of zscore / zscore_eb / causalcell and the ratio to zscore per regime."""
+    rows = [("preset perturbseq (50 cells per perturbation)", {s: results[str(s)] for s in seeds})]
+    keys = {
+        "zscore": "zscore (total effect as direct)",
+        "zscore_eb": next(k for k in METHODS if k.startswith("zscore_eb")),
+        "causalcell": next(iter(METHODS)),
+    }
+    base = {s: {m: results[str(s)][k]["aupr"] for m, k in keys.items()} for s in seeds}
+    rows = [("preset `perturbseq` (50 cells per perturbation)", base)]
+    labels = {
+        "c200": "`cells_per_perturbation=200` (NOT the preset)",
+        "sr95": "`spectral_radius=0.95` (stronger network, NOT the preset)",
+    }
+    for r, per in regimes.items():
+        rows.append((labels.get(r, r), {int(s): v for s, v in per.items()}))
+    lines = [
+        "",
+        "### Regimes: cells per perturbation and network strength",
+        "",
+        "Same seeds and networks as above (a seed draws the same network in every regime); "
+        "`python bench/network_simulated.py --seeds 0 1 2 --regimes c200 sr95`.",
+        "",
+        "| regime | seeds | zscore AUPR | zscore_eb AUPR | causalcell AUPR | causalcell / zscore "
+        "| zscore_eb / zscore |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, per in rows:
+        ss = sorted(per)
+        z = [per[s]["zscore"] for s in ss]
+        e = [per[s]["zscore_eb"] for s in ss]
+        c = [per[s]["causalcell"] for s in ss]
+        lines.append(
+            f"| {label} | {', '.join(map(str, ss))} | {_ms(z)} | {_ms(e)} | {_ms(c)} "
+            f"| {np.mean(np.divide(c, z)):.2f} | {np.mean(np.divide(e, z)):.2f} |"
+        )
+    return lines
+
+
+def write_markdown(
+    results: dict, seeds, n_boot: int, command: str, regimes: dict | None = None
+) -> None:
     per = [results[str(s)] for s in seeds]
     zkey = "zscore (total effect as direct)"
     lines = [
@@ -121,6 +252,10 @@ def write_markdown(results: dict, seeds, n_boot: int, command: str) -> None:
         f"Seeds {', '.join(map(str, seeds))}: mean ± sd over seeds; "
         f"{_ms([p['n_true'] for p in per])} true direct edges leave a perturbed gene.",
         "- Scored over every pair (perturbed gene -> any other gene), as the issue asks.",
+        "",
+        "- Seconds: wall time on the shared machine (seeds run in parallel, other jobs running); "
+        "the within-condition covariance of the cells is computed once per seed, by the first "
+        "method that needs it (the default), and reused by the others.",
         "",
         "| method | AUPR | AUPR / zscore | AUROC | precision@100 | sign accuracy | seconds |",
         "|---|---|---|---|---|---|---|",
@@ -141,8 +276,10 @@ def write_markdown(results: dict, seeds, n_boot: int, command: str) -> None:
             "",
             f"Bootstrap confidence of the default method ({n_boot} replicates over guides within "
             "each target and cells within each guide; score = share of replicates selecting the "
-            "edge, combined statistic >= 6 (threshold chosen on seed 3, a calibration seed not "
-            "reported here), with the full-data sign):",
+            "edge, posterior >= 0.9, with the full-data sign; the threshold was chosen on seed 3, "
+            "a calibration seed not reported here, for the naive-Bayes combination, as the "
+            "lowest of 0.5, 0.7, 0.9, 0.95, 0.99 whose confident edges were >= 90% true, and "
+            "kept for the default):",
             "",
             "| seed | edges with score >= 0.9 | of which true | recall of true edges | AUPR of the "
             "score | seconds |",
@@ -154,37 +291,81 @@ def write_markdown(results: dict, seeds, n_boot: int, command: str) -> None:
                 f"| {x['recall_confident']:.3f} | {x['aupr']:.3f} | {x['seconds']:.0f} |"
             )
     cc_key = next(iter(METHODS))
-    ratio = np.mean([p[cc_key]["aupr"] / p[zkey]["aupr"] for p in per])
+    eb_key = next(k for k in METHODS if k.startswith("zscore_eb"))
+
+    def mean_ratio(a, b):
+        return np.mean([p[a]["aupr"] / p[b]["aupr"] for p in per])
+
+    ratio = mean_ratio(cc_key, zkey)
     others = [k for k in METHODS if k != cc_key]
     best_other = max(others, key=lambda k: np.mean([p[k]["aupr"] for p in per]))
+    beats_all = all(
+        np.mean([p[cc_key]["aupr"] for p in per]) > np.mean([p[k]["aupr"] for p in per])
+        for k in others
+    )
+    an = [p["anatomy"] for p in per]
+    per_seed = ", ".join(f"{p[cc_key]['aupr'] / p[zkey]['aupr']:.2f}" for p in per)
+    naive_key = next(k for k in METHODS if "'naive'" in k)
+    naive_seed = ", ".join(f"{p[naive_key]['aupr'] / p[zkey]['aupr']:.2f}" for p in per)
     lines += [
         "",
         "### Reading",
         "",
         f"- Default method vs the knockout z-score baseline: {ratio:.2f}x the AUPR on average "
-        f"(issue target 2x: {'met' if ratio >= 2 else 'NOT met'}); best other method: "
-        f"{best_other}.",
+        f"(per seed: {per_seed}; "
+        f"issue target 2x: {'met' if ratio >= 2 else 'NOT met'}); above every other method: "
+        f"{'yes' if beats_all else 'no'} (best other: {best_other}).",
+        f"- Where the gain comes from: the empirical-Bayes prior per source alone (zscore_eb, "
+        f"total effects only) gives {mean_ratio(eb_key, zkey):.2f}x the z-score; adding the "
+        f"within-condition conditional evidence gives {mean_ratio(cc_key, eb_key):.2f}x more. "
+        "Two thirds of the perturbed genes regulate nothing, and a regulator's many weak "
+        "targets move together: a |z| of 3 is likely real in a hub's row and noise in a "
+        "non-regulator's, which a per-edge z-score cannot know.",
+        f"- The default's direct share 0.9 (a strong total effect without conditional "
+        f"association stays an indirect candidate) costs AUPR here: naive Bayes of the same "
+        f"statistics (`combine='naive'`, direct share 1) reaches "
+        f"{mean_ratio(naive_key, zkey):.2f}x the z-score (per seed: {naive_seed}) and is above "
+        "every other method, but it does not screen strong indirect edges off (it fails the "
+        "chain tests of tests/network, where a -> c through b has a large total z); fitting "
+        "the share by EM (`three_state`) is worse, because weak direct edges whose conditional "
+        "t has no power look indirect.",
+        f"- Noise, not indirect edges, limits the z-score here: removing every indirect pair "
+        f"from its ranking with the truth lifts its AUPR only from {_ms([a['zscore'] for a in an])} "
+        f"to {_ms([a['oracle_no_indirect'] for a in an])}, while the noise-free expected deltas "
+        f"rank the direct edges at {_ms([a['noise_free'] for a in an])}; "
+        f"{np.mean([a['weak_direct'] for a in an]):.0%} of the direct edges have |z| < 2. "
+        "Direct-vs-indirect disentangling alone (what the 2x target was meant to reward) is "
+        "worth a few percent in this regime; evidence has to be added.",
         f"- Bootstrap confidence: edges with score >= 0.9 are "
         f"{_ms([p['bootstrap']['precision_confident'] for p in per]) if n_boot else 'n/a'} true "
         f"(target >= 0.85: "
-        f"{'met' if n_boot and min(p['bootstrap']['precision_confident'] for p in per) >= 0.85 else 'NOT met on every seed'}), "
-        "but they are few: the selection threshold that makes them calibrated keeps only the "
-        "strongest edges (recall in the table). Below it, systematic errors (measurement "
-        "nonlinearity, composition effects of CP10k, off-target guides) are stable across "
-        "replicates, so selection frequency alone overstates confidence.",
-        "- Why the z-score is hard to beat here: most of its false positives are not indirect "
-        "edges but noise (on seed 0, removing every indirect edge from its ranking with the "
-        "truth only lifts its AUPR from 0.307 to 0.328), and a third of the direct edges have "
-        "|z| < 2. Evidence has to be added, not only indirect edges removed: the within-condition "
-        "covariance of the cells (intrinsic noise propagating along direct edges) supplies it.",
+        f"{'met' if n_boot and min(p['bootstrap']['precision_confident'] for p in per) >= 0.85 else 'NOT met on every seed'}); "
+        "recall in the table. Systematic errors (measurement nonlinearity, composition effects "
+        "of CP10k, off-target guides) are stable across replicates, so selection frequency "
+        "alone overstates confidence below the calibrated threshold.",
         "- Why the inverse of T fails on cells: total effects per unit of the source divide by "
         "the source's own measured knockdown, which the log1p CP10k scale compresses for weakly "
-        "expressed genes (median 0.60 measured vs 1.29 latent log units on seed 0; 5% below "
-        "0.06); the per-unit rows blow up (off-diagonal entries up to 28) and R[S, S] is "
-        "near-singular. Even on noise-free expected deltas the exact inverse scores 0.71 AUPR "
-        "on the measured scale vs 1.00 on the latent scale (total effect as direct: 0.86).",
-        "",
+        "expressed genes; the per-unit rows blow up and R[S, S] is near-singular.",
+        "- Known issue upstream (effects engine, not this package): guide-level profiles "
+        "(`uns['guide_delta']`) pool every cell carrying the guide, double perturbations "
+        "included, so a guide of A shows the knockdown of its partner B and B's targets. At 200 "
+        "cells per perturbation this puts the 50 pairs at the top of the z-score's false "
+        "positives (seed 0: AUPR 0.444 on the engine's guide profiles vs 0.497 on profiles of "
+        "single-guide cells); at 50 cells it is within noise (0.169 vs 0.163).",
     ]
+    if regimes:
+        lines += _regime_lines(results, regimes, seeds)
+        lines += [
+            "",
+            "Reading: the ratio to the z-score does not grow in the less noisy or the more "
+            "connected regime; it falls. With 200 cells per perturbation the z-score gains most "
+            "and the default falls below it, while the source prior alone (zscore_eb) stays "
+            "above; a stronger network (spectral radius 0.95, same topology) adds few detectable "
+            "trans effects (trans pairs at FDR < 0.05: 0.13% on seed 0 against 0.09% for the "
+            "preset and 0.78% for Papalexi et al. 2021 at 50 cells per perturbation, "
+            "docs/benchmarks/sim_realism.md). Neither regime is the preset.",
+        ]
+    lines.append("")
     (ROOT / "docs" / "benchmarks" / "network_simulated.md").write_text("\n".join(lines))
 
 
@@ -195,16 +376,33 @@ def main() -> None:
     parser.add_argument(
         "--from-json", action="store_true", help="rewrite the markdown from the saved results"
     )
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel")
+    parser.add_argument(
+        "--regimes",
+        nargs="*",
+        default=None,
+        help="only run these other regimes (" + ", ".join(REGIMES) + ") and keep the rest",
+    )
     args = parser.parse_args()
     path = ROOT / "bench" / "results" / "network_simulated.json"
-    if args.from_json:
-        results = json.loads(path.read_text())
-    else:
-        results = {str(s): run_seed(s, args.n_boot) for s in args.seeds}
+    rpath = ROOT / "bench" / "results" / "network_simulated_regimes.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    regimes = json.loads(rpath.read_text()) if rpath.exists() else {}
+    if args.regimes is not None and not args.from_json:
+        for r in args.regimes:
+            regimes[r] = {str(s): run_regime(r, s) for s in args.seeds}
+        rpath.write_text(json.dumps(regimes, indent=1))
+    elif not args.from_json:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            runs = pool.map(run_seed, args.seeds, [args.n_boot] * len(args.seeds))
+            results = {str(s): r for s, r in zip(args.seeds, runs, strict=True)}
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(results, indent=1))
-    command = "python bench/network_simulated.py --seeds " + " ".join(map(str, args.seeds))
-    write_markdown(results, args.seeds, args.n_boot, command + f" --n-boot {args.n_boot}")
+    seeds = [int(s) for s in results]
+    command = f"python bench/network_simulated.py --jobs {args.jobs} --seeds " + " ".join(
+        map(str, seeds)
+    )
+    write_markdown(results, seeds, args.n_boot, command + f" --n-boot {args.n_boot}", regimes)
 
 
 if __name__ == "__main__":
