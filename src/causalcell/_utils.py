@@ -17,6 +17,18 @@ logger.addHandler(logging.NullHandler())
 RngLike = int | np.random.Generator | None
 
 
+def group_indicator(codes: np.ndarray, n_groups: int | None = None):
+    """Sparse groups x rows matrix with a 1 where row ``i`` is in group ``codes[i]``: summing
+    rows by group is then one sparse product (``group_indicator(codes) @ X``)."""
+    from scipy import sparse
+
+    codes = np.asarray(codes)
+    n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
+    return sparse.csr_matrix(
+        (np.ones(codes.size), (codes, np.arange(codes.size))), shape=(n_groups, codes.size)
+    )
+
+
 def as_rng(rng: RngLike) -> np.random.Generator:
     """Resolve an ``rng`` argument (seed, generator or None) into a Generator, once."""
     if isinstance(rng, np.random.Generator):

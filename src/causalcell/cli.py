@@ -366,24 +366,10 @@ def bulk(
     )
     write_csv_atomic(result.table, out, index=False)
     if bulk_samples is not None:
-        import numpy as np
-
         samples_data = _load_cells(
             bulk_samples, ExpressionScale.counts, perturbation_key, backed=False
         )
-        reference = bk.type_profiles(data, cell_type_key)
-        genes = samples_data.var_names.get_indexer(reference.genes)
-        if (genes < 0).any():
-            from causalcell._errors import InputError
-
-            raise InputError(
-                f"{bulk_samples}: bulk samples lack genes of the cells, e.g. "
-                f"{list(reference.genes[genes < 0][:3])}"
-            )
-        matrix = samples_data.X[:, genes]
-        matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
-        props = bk.deconvolve(matrix, reference.counts[0])
-        table = bk.bulk_effects(samples_data, props)
+        table, _ = bk.composition_adjusted_effects(samples_data, result.profiles)
         write_csv_atomic(table, out.with_suffix(".effects.csv"), index=False)
     if figure is not None:
         from causalcell._utils import atomic_path
@@ -429,22 +415,28 @@ def design(
     perturbation_key: PerturbationKey = "perturbation",
 ) -> None:
     """Design experiments: perturbations that reach a target state, or the next ones to run."""
-    import anndata as ad
     import pandas as pd
 
     from causalcell import design as ds
     from causalcell._errors import InputError
-    from causalcell.io import write_csv_atomic
+    from causalcell.io import read_cells, split_label, validate_cells, write_csv_atomic
     from causalcell.predict import fit_predictor
 
     if (target is None) == (next_k is None):
         raise InputError("give exactly one of --target (reach a state) or --next K")
-    if cells.suffix == ".h5ad" and "delta" in ad.read_h5ad(cells, backed="r").layers:
-        data = ad.read_h5ad(cells)
-    else:
-        data = _load_cells(cells, expression, perturbation_key, backed=False)
+    adata = read_cells(cells)
+    data = (
+        adata
+        if "delta" in adata.layers  # an effects AnnData
+        else validate_cells(
+            adata,
+            expression=expression.value,
+            perturbation_key=perturbation_key,
+            source=str(cells),
+        )
+    )
     fitted = fit_predictor(data, model=model, rng=seed)
-    perturbed = sorted({g for p in fitted.train_perturbations_ for g in p.split("+")})
+    perturbed = sorted({g for p in fitted.train_perturbations_ for g in split_label(p)})
     if candidates is not None:
         spec = Path(candidates)
         pool = spec.read_text().split() if spec.is_file() else candidates.split(",")

@@ -14,6 +14,7 @@ from causalcell._errors import InputError
 from causalcell.bulk import (
     bulk_delta,
     bulk_effects,
+    composition_adjusted_effects,
     deconvolve,
     mixture_log1p,
     pseudobulk,
@@ -138,6 +139,13 @@ def test_deconvolution_and_composition_adjustment(world_pair):
     raw, adjusted = rmse(None), rmse(est)
     assert adjusted < 0.7 * raw  # composition is a large share of the sample-to-sample noise
     assert rmse(true_props) < raw
+    # the one-call form deconvolves with the same reference
+    profiles = type_profiles(validate_cells(cells.adata))
+    table, props = composition_adjusted_effects(samples, profiles)
+    np.testing.assert_allclose(props, est)
+    pd.testing.assert_frame_equal(table, bulk_effects(samples, est))
+    with pytest.raises(InputError, match="lack genes"):
+        composition_adjusted_effects(validate_cells(bulk.adata[:, 1:].copy()), profiles)
 
 
 def test_bulk_effects_null_is_calibrated():

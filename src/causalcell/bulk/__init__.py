@@ -7,7 +7,7 @@ or the opposite sign, and how many samples it needs; :func:`deconvolve` and
 :func:`bulk_effects` estimate effects from bulk samples with composition as a covariate.
 """
 
-from causalcell.bulk._adjust import bulk_effects, deconvolve
+from causalcell.bulk._adjust import bulk_effects, composition_adjusted_effects, deconvolve
 from causalcell.bulk._aggregate import pseudobulk
 from causalcell.bulk._mixture import bulk_delta, mixture_log1p, samples_needed
 from causalcell.bulk._recover import VERDICTS, Recoverability, recoverability, type_profiles
@@ -17,6 +17,7 @@ __all__ = [
     "Recoverability",
     "bulk_delta",
     "bulk_effects",
+    "composition_adjusted_effects",
     "deconvolve",
     "mixture_log1p",
     "pseudobulk",

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from causalcell._errors import InputError
+from causalcell.bulk._recover import TypeProfiles
 from causalcell.effects._kernels import bh_fdr, log_normalize
 from causalcell.io import CONTROL, Cells
 
@@ -46,6 +47,38 @@ def deconvolve(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.divide(out, totals, out=np.zeros_like(out), where=totals > 0)
 
 
+def _dense(X) -> np.ndarray:
+    return X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+
+
+def composition_adjusted_effects(
+    bulk: Cells, reference: TypeProfiles
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Bulk effects adjusted for compositions deconvolved with single-cell references.
+
+    Parameters
+    ----------
+    bulk
+        Validated bulk samples (counts) holding every gene of ``reference``.
+    reference
+        Per-type profiles of single cells (:func:`causalcell.bulk.type_profiles`); their
+        control cells' mean counts are the deconvolution basis.
+
+    Returns
+    -------
+    effects, proportions
+        :func:`bulk_effects` with the proportions as covariates, and the proportions.
+    """
+    genes = bulk.var_names.get_indexer(reference.genes)
+    if (genes < 0).any():
+        raise InputError(
+            f"{bulk.source or 'bulk samples'}: bulk samples lack genes of the cells, e.g. "
+            f"{list(reference.genes[genes < 0][:3])}"
+        )
+    proportions = deconvolve(_dense(bulk.X)[:, genes], reference.counts[0])
+    return bulk_effects(bulk, proportions), proportions
+
+
 def _design(labels: pd.Series, proportions: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
     """Intercept, one indicator per perturbation (control = baseline) and, if given, the
     centred proportions of all types but the last (they sum to one)."""
@@ -74,8 +107,7 @@ def bulk_effects(bulk: Cells, proportions: np.ndarray | None = None) -> pd.DataF
         ``perturbation, gene, delta, se, t, pvalue, fdr`` (ordinary least squares per gene,
         residual degrees of freedom = samples - parameters; BH over all pairs).
     """
-    X = bulk.X.toarray() if hasattr(bulk.X, "toarray") else np.asarray(bulk.X)
-    y = log_normalize(X.astype(float), bulk.expression)
+    y = log_normalize(_dense(bulk.X).astype(float), bulk.expression)
     if proportions is not None and len(proportions) != bulk.n_cells:
         raise InputError(f"{len(proportions)} proportion rows for {bulk.n_cells} bulk samples")
     design, perts = _design(bulk.obs["perturbation"].astype(str), proportions)

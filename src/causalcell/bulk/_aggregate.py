@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from causalcell._errors import InputError
+from causalcell._utils import group_indicator
 from causalcell.effects._stream import accumulate
 from causalcell.io import Cells
 
@@ -32,14 +33,6 @@ def group_codes(obs: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFr
     return codes, keys.drop_duplicates().sort_values(by).reset_index(drop=True)
 
 
-def indicator(codes: np.ndarray, n_groups: int, start: int = 0, stop: int | None = None):
-    """Sparse groups x cells[start:stop] matrix with a 1 where the cell is in the group."""
-    rows = codes[start:stop]
-    return sp.csr_matrix(
-        (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_groups, rows.size)
-    )
-
-
 def group_sums(
     cells: Cells,
     codes: np.ndarray,
@@ -56,7 +49,7 @@ def group_sums(
         return tuple(np.zeros(shape) for _ in range(2 if squares else 1))
 
     def add(acc, start, block, threads):
-        member = indicator(codes, n_groups, start, start + block.shape[0])
+        member = group_indicator(codes[start : start + block.shape[0]], n_groups)
         acc[0][:] += (member @ block).toarray()
         if squares:
             acc[1][:] += (member @ block.multiply(block)).toarray()

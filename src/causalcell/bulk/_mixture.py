@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-TARGET_SUM = 1e4
+from causalcell.effects._kernels import TARGET_SUM
 
 
 def mixture_log1p(type_means: np.ndarray, proportions: np.ndarray) -> np.ndarray:

@@ -158,11 +158,15 @@ class Recoverability:
         Perturbations left out: some cell type had fewer than ``min_cells`` cells.
     proportions
         The composition draws used, (draws, types).
+    profiles
+        The per-type profiles of the cells (the reference for
+        :func:`causalcell.bulk.composition_adjusted_effects`).
     """
 
     table: pd.DataFrame
     skipped: list[str]
     proportions: np.ndarray
+    profiles: TypeProfiles
 
     def summary(self) -> pd.DataFrame:
         """Per perturbation: number of genes of each verdict (``none`` left out)."""
@@ -240,7 +244,7 @@ def recoverability(
         )
     frames = [_pairs(prof, i, draws, samples, min_effect, min_t, alpha, power) for i in keep]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return Recoverability(table, skipped, draws)
+    return Recoverability(table, skipped, draws, prof)
 
 
 def type_effects(prof: TypeProfiles, i: int) -> tuple[np.ndarray, np.ndarray]:

@@ -31,13 +31,20 @@ def _value(pred: np.ndarray, sd: np.ndarray, strategy: str) -> np.ndarray:
     return (pred**2).sum(axis=1)
 
 
+def _correlation(profiles: np.ndarray) -> np.ndarray:
+    """Correlation of the rows (0 where a row is constant; 1x1 for one row)."""
+    return np.nan_to_num(np.corrcoef(profiles)) if len(profiles) > 1 else np.ones((1, 1))
+
+
 def greedy_batch(value: np.ndarray, profiles: np.ndarray, k: int) -> list[int]:
     """Indices of ``k`` picks: largest value first, others discounted by ``1 - r^2``."""
-    corr = np.nan_to_num(np.corrcoef(profiles)) if len(profiles) > 1 else np.ones((1, 1))
+    corr = _correlation(profiles)
     remaining = value.astype(float).copy()
     picks: list[int] = []
     for _ in range(min(k, len(value))):
-        best = int(np.argmax(np.where(np.isin(np.arange(len(value)), picks), -np.inf, remaining)))
+        open_value = remaining.copy()
+        open_value[picks] = -np.inf
+        best = int(np.argmax(open_value))
         picks.append(best)
         remaining *= 1 - corr[best] ** 2
     return picks
@@ -49,11 +56,7 @@ def coverage_batch(profiles: np.ndarray, k: int) -> tuple[list[int], np.ndarray]
     Returns the picks and each pick's marginal gain (the objective is submodular, so the
     greedy batch is within ``1 - 1/e`` of the best batch of its size).
     """
-    sim = (
-        np.clip(np.nan_to_num(np.corrcoef(profiles)), 0.0, None)
-        if len(profiles) > 1
-        else np.ones((1, 1))
-    )
+    sim = np.clip(_correlation(profiles), 0.0, None)
     covered = np.zeros(len(sim))
     picks, gains = [], []
     for _ in range(min(k, len(sim))):

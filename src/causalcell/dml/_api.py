@@ -12,7 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from causalcell._errors import InputError
-from causalcell._utils import RngLike, as_rng, logger
+from causalcell._utils import RngLike, as_rng, group_indicator, logger
 from causalcell.dml._confounders import CONFOUNDERS, Confounders
 from causalcell.dml._kernels import wald_summary
 from causalcell.dml._plr import PLR
@@ -230,7 +230,7 @@ def _by_donor(obs: pd.DataFrame, unit: str, donor_key: str | None) -> bool:
 def _donor_means(expr: np.ndarray, sub: pd.DataFrame, conf: Confounders):
     """Expression, obs and confounder features averaged over each donor's cells."""
     codes, labels = pd.factorize(sub["donor"], sort=True)
-    members = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))))
+    members = group_indicator(codes)
     members = sp.diags(1.0 / np.asarray(members.sum(1)).ravel()) @ members
     obs = pd.DataFrame({"phenotype": members @ sub["phenotype"].to_numpy(), "donor": labels})
     features = [members @ f for f in conf.features]

@@ -9,10 +9,9 @@ Notation: ``n`` observations (cells), ``k`` confounder features, ``p`` treatment
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import linalg, stats
 
-from causalcell._utils import RngLike, as_rng
+from causalcell._utils import RngLike, as_rng, group_indicator
 
 
 def make_folds(
@@ -127,8 +126,7 @@ def plr_score(
         else:
             codes, sizes = _group_codes(groups)
             n_groups = len(sizes)
-            members = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))))
-            sums = members @ psi  # score summed within each group
+            sums = group_indicator(codes) @ psi  # score summed within each group
             var = n_groups / max(n_groups - 1, 1) * (sums**2).sum(0) / ss**2
     return theta, np.sqrt(var)
 
@@ -154,8 +152,7 @@ def plr_score_test(
     psi0 = ry * rd
     if groups is not None:
         codes, _ = _group_codes(groups)
-        members = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))))
-        psi0 = members @ psi0
+        psi0 = group_indicator(codes) @ psi0
     with np.errstate(invalid="ignore", divide="ignore"):
         return psi0.sum(0) / ss, np.sqrt(np.einsum("ij,ij->j", psi0, psi0)) / ss
 

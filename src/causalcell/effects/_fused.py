@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-TARGET_SUM = 1e4
+from causalcell.effects._kernels import TARGET_SUM
+
 _TABLE = 64  # counts below this use the per-cell log table
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from causalcell._errors import InputError
+from causalcell._utils import group_indicator
 
 
 @dataclass
@@ -64,7 +65,7 @@ def pooled_covariance(
     sums = np.zeros((n_groups, n_genes))
     for start, block in blocks:
         g = groups[start : start + block.shape[0]]
-        ind = sp.csr_matrix((np.ones(g.size), (g, np.arange(g.size))), shape=(n_groups, g.size))
+        ind = group_indicator(g, n_groups)
         if sp.issparse(block):
             xtx += (block.T @ block).toarray()
             sums += (ind @ block).toarray()

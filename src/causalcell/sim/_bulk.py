@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from causalcell._utils import group_indicator
 from causalcell.sim._cells import Panel, _label_targets, _panel_states, design_from
 from causalcell.sim._cells import sample_counts_for as _cell_counts
 from causalcell.sim._perturb import efficacy_configs, efficacy_matrix
@@ -81,10 +82,7 @@ def simulate_bulk(world: World, rng: np.random.Generator):
     cells = _cell_counts(world, design, rng)
     sample = np.asarray(sample)
     n_samples = len(conditions) * cfg.samples_per_condition
-    pool = sparse.csr_matrix(
-        (np.ones(sample.size), (sample, np.arange(sample.size))), shape=(n_samples, sample.size)
-    )
-    X = sparse.csr_matrix((pool @ cells).astype(np.int64))
+    X = sparse.csr_matrix((group_indicator(sample, n_samples) @ cells).astype(np.int64))
     labels = ["control"] + ["+".join(sorted(world.genes[list(p)])) for p in world.perturbations]
     obs = pd.DataFrame(
         {
