@@ -127,33 +127,58 @@ def run_seed(seed: int, n_boot: int) -> dict:
         edges = infer_network(profiles, method=method, options=options, rng=seed)
         metrics = evaluate(edges, truth, sources=sources, targets=genes)
         metrics["seconds"] = time.perf_counter() - t0
+        if label == next(iter(METHODS)):  # the default's posterior, without bootstrap
+            out["posterior"] = _confident(edges, truth, out["n_true"])
         out[label] = metrics
         print(seed, label, round(metrics["aupr"], 3), flush=True)
     out["anatomy"] = anatomy(eff, tr)
     print(seed, "anatomy", out["anatomy"], flush=True)
     if n_boot:
-        t0 = time.perf_counter()
-        boot = bootstrap_network(cells, n_boot=n_boot, rng=seed)
-        true = set(zip(truth["source"], truth["target"], strict=True))
-        is_true = np.array([e in true for e in zip(boot["source"], boot["target"], strict=True)])
-        sure = boot["score"].to_numpy() >= 0.9
-        out["bootstrap"] = {
-            "n_boot": n_boot,
-            "n_confident": int(sure.sum()),
-            "precision_confident": float(is_true[sure].mean()) if sure.any() else float("nan"),
-            "recall_confident": float(is_true[sure].sum() / out["n_true"]),
-            "precision_by_bin": {
-                f"{lo:.1f}-{hi:.1f}": float(
-                    is_true[(boot["score"] >= lo) & (boot["score"] < hi)].mean()
-                )
-                for lo, hi in ((0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
-                if ((boot["score"] >= lo) & (boot["score"] < hi)).any()
-            },
-            "aupr": evaluate(boot, truth, sources=sources, targets=genes)["aupr"],
-            "seconds": time.perf_counter() - t0,
-        }
-        print(seed, "bootstrap", out["bootstrap"], flush=True)
+        out["bootstrap"] = run_bootstrap(seed, n_boot)
     return out
+
+
+def run_bootstrap(seed: int, n_boot: int) -> dict:
+    """Bootstrap confidence of the default method on one seed."""
+    adata, eff, tr = load(seed)
+    cells = validate_cells(adata)
+    genes = [str(g) for g in tr["genes"]]
+    truth = truth_frame(tr["G"], genes)
+    sources = sorted({p for p in eff.obs_names if "+" not in p})
+    n_true = int(truth["source"].isin(sources).sum())
+    t0 = time.perf_counter()
+    boot = bootstrap_network(cells, n_boot=n_boot, rng=seed)
+    is_true = _is_true(boot, truth)
+    score = boot["score"]
+    out = {
+        "n_boot": n_boot,
+        **_confident(boot, truth, n_true),
+        "precision_by_bin": {
+            f"{lo:.1f}-{hi:.1f}": float(is_true[(score >= lo) & (score < hi)].mean())
+            for lo, hi in ((0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+            if ((score >= lo) & (score < hi)).any()
+        },
+        "aupr": evaluate(boot, truth, sources=sources, targets=genes)["aupr"],
+        "seconds": time.perf_counter() - t0,
+    }
+    print(seed, "bootstrap", out, flush=True)
+    return out
+
+
+def _is_true(edges: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    true = set(zip(truth["source"], truth["target"], strict=True))
+    return np.array([e in true for e in zip(edges["source"], edges["target"], strict=True)])
+
+
+def _confident(edges: pd.DataFrame, truth: pd.DataFrame, n_true: int) -> dict:
+    """Edges with score >= 0.9: how many, the share that is true, the recall of true edges."""
+    is_true = _is_true(edges, truth)
+    sure = edges["score"].to_numpy() >= 0.9
+    return {
+        "n_confident": int(sure.sum()),
+        "precision_confident": float(is_true[sure].mean()) if sure.any() else float("nan"),
+        "recall_confident": float(is_true[sure].sum() / n_true),
+    }
 
 
 def anatomy(eff, tr) -> dict:
@@ -312,20 +337,23 @@ def write_markdown(
         lines += [
             "",
             f"Bootstrap confidence of the default method ({n_boot} replicates over guides within "
-            "each target and cells within each guide; score = share of replicates selecting the "
-            "edge, posterior >= 0.9, with the full-data sign; the threshold was chosen on seed 3, "
-            "a calibration seed not reported here, for the naive-Bayes combination, as the "
-            "lowest of 0.5, 0.7, 0.9, 0.95, 0.99 whose confident edges were >= 90% true, and "
-            "kept for the default):",
+            "each target and cells within each guide): score = min(full-data posterior, share of "
+            "replicates whose posterior is >= 0.5 with the full-data sign); the rule was chosen "
+            "on seed 3, a calibration seed not reported here (selection frequency alone, at "
+            "posterior >= 0.8, was 0.91 true there but 0.74 on seed 1 in an earlier run). For "
+            "comparison, the default's full-data posterior >= 0.9 without bootstrap:",
             "",
-            "| seed | edges with score >= 0.9 | of which true | recall of true edges | AUPR of the "
-            "score | seconds |",
-            "|---|---|---|---|---|---|",
+            "| seed | bootstrap: edges with score >= 0.9 | of which true | recall of true edges "
+            "| AUPR of the score | seconds | posterior >= 0.9: edges | of which true | recall |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for s, x in zip(seeds, b, strict=True):
+        for s, x, p in zip(seeds, b, per, strict=True):
+            q = p.get("posterior", {})
             lines.append(
                 f"| {s} | {x['n_confident']} | {x['precision_confident']:.3f} "
-                f"| {x['recall_confident']:.3f} | {x['aupr']:.3f} | {x['seconds']:.0f} |"
+                f"| {x['recall_confident']:.3f} | {x['aupr']:.3f} | {x['seconds']:.0f} "
+                f"| {q.get('n_confident', '')} | {q.get('precision_confident', float('nan')):.3f} "
+                f"| {q.get('recall_confident', float('nan')):.3f} |"
             )
     cc_key = next(iter(METHODS))
     eb_key = next(k for k in METHODS if k.startswith("zscore_eb"))
@@ -380,9 +408,13 @@ def write_markdown(
         f"{_ms([p['bootstrap']['precision_confident'] for p in per]) if n_boot else 'n/a'} true "
         f"(target >= 0.85: "
         f"{'met' if n_boot and min(p['bootstrap']['precision_confident'] for p in per) >= 0.85 else 'NOT met on every seed'}); "
-        "recall in the table. Systematic errors (measurement nonlinearity, composition effects "
-        "of CP10k, off-target guides) are stable across replicates, so selection frequency "
-        "alone overstates confidence below the calibrated threshold.",
+        "recall in the table; the full-data posterior >= 0.9 alone is "
+        f"{_ms([p['posterior']['precision_confident'] for p in per])} true with more recall. "
+        "Systematic errors (measurement nonlinearity, composition effects of CP10k, "
+        "off-target guides) are stable across replicates, so the bootstrap cannot see them.",
+        "- GENIE3-style trees and PC on single cells are near random here (1,000 genes, "
+        "weak edges, a few hundred cells per fit); trees across the interventional condition "
+        "profiles (`conditional`) do better but stay far below the total-effect methods.",
         "- Why the inverse of T fails on cells: total effects per unit of the source divide by "
         "the source's own measured knockdown, which the log1p CP10k scale compresses for weakly "
         "expressed genes; the per-unit rows blow up and R[S, S] is near-singular.",
@@ -407,6 +439,9 @@ def main() -> None:
     parser.add_argument(
         "--from-json", action="store_true", help="rewrite the markdown from the saved results"
     )
+    parser.add_argument(
+        "--bootstrap-only", action="store_true", help="rerun only the bootstrap, keep the rest"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel")
     parser.add_argument(
         "--regimes",
@@ -423,6 +458,12 @@ def main() -> None:
         for r in args.regimes:
             regimes[r] = {str(s): run_regime(r, s) for s in args.seeds}
         rpath.write_text(json.dumps(regimes, indent=1))
+    elif args.bootstrap_only:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            boots = pool.map(run_bootstrap, args.seeds, [args.n_boot] * len(args.seeds))
+            for seed, boot in zip(args.seeds, boots, strict=True):
+                results[str(seed)]["bootstrap"] = boot
+        path.write_text(json.dumps(results, indent=1))
     elif not args.from_json:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             runs = pool.map(run_seed, args.seeds, [args.n_boot] * len(args.seeds))
