@@ -113,13 +113,22 @@ def load(seed: int, regime: str = ""):
     return adata, ad.read_h5ad(eff_path), np.load(truth_path)
 
 
-def run_seed(seed: int, n_boot: int) -> dict:
-    adata, eff, tr = load(seed)
-    cells = validate_cells(adata)
+def _seed_data(seed: int, regime: str = ""):
+    """Effects, validated cells, gene names, truth edges and perturbed sources of one seed."""
+    adata, eff, tr = load(seed, regime)
     genes = [str(g) for g in tr["genes"]]
     truth = truth_frame(tr["G"], genes)
     sources = sorted({p for p in eff.obs_names if "+" not in p})
-    out: dict = {"n_true": int(truth["source"].isin(sources).sum())}
+    return eff, tr, validate_cells(adata), genes, truth, sources
+
+
+def _n_true(truth: pd.DataFrame, sources) -> int:
+    return int(truth["source"].isin(sources).sum())
+
+
+def run_seed(seed: int, n_boot: int) -> dict:
+    eff, tr, cells, genes, truth, sources = _seed_data(seed)
+    out: dict = {"n_true": _n_true(truth, sources)}
     profiles = Profiles.from_effects(eff)  # one object: the covariance of cells is cached
     profiles.cells = cells
     for label, (method, options) in METHODS.items():
@@ -140,12 +149,8 @@ def run_seed(seed: int, n_boot: int) -> dict:
 
 def run_bootstrap(seed: int, n_boot: int) -> dict:
     """Bootstrap confidence of the default method on one seed."""
-    adata, eff, tr = load(seed)
-    cells = validate_cells(adata)
-    genes = [str(g) for g in tr["genes"]]
-    truth = truth_frame(tr["G"], genes)
-    sources = sorted({p for p in eff.obs_names if "+" not in p})
-    n_true = int(truth["source"].isin(sources).sum())
+    _, _, cells, genes, truth, sources = _seed_data(seed)
+    n_true = _n_true(truth, sources)
     t0 = time.perf_counter()
     boot = bootstrap_network(cells, n_boot=n_boot, rng=seed)
     is_true = _is_true(boot, truth)
@@ -215,12 +220,8 @@ def anatomy(eff, tr) -> dict:
 
 def run_regime(regime: str, seed: int) -> dict:
     """AUPR of :data:`REGIME_METHODS` on one seed of a regime other than the preset."""
-    adata, eff, tr = load(seed, regime)
-    cells = validate_cells(adata)
-    genes = [str(g) for g in tr["genes"]]
-    truth = truth_frame(tr["G"], genes)
-    sources = sorted({p for p in eff.obs_names if "+" not in p})
-    out: dict = {"n_true": int(truth["source"].isin(sources).sum()), "n_cells": adata.n_obs}
+    eff, _, cells, genes, truth, sources = _seed_data(seed, regime)
+    out: dict = {"n_true": _n_true(truth, sources), "n_cells": cells.X.shape[0]}
     for method in REGIME_METHODS:
         profiles = Profiles.from_effects(eff)
         profiles.cells = cells
