@@ -105,11 +105,11 @@ def load(seed: int, regime: str = ""):
         stamp.write_text(key)
         eff_path.unlink(missing_ok=True)
     adata = ad.read_h5ad(cells_path)
-    eff_stamp = WORK / f"effects_{tag}{seed}.txt"
-    if not (eff_path.exists() and eff_stamp.exists()) or eff_stamp.read_text() != _effects_stamp():
+    eff_stamp, engine = WORK / f"effects_{tag}{seed}.txt", _effects_stamp()
+    if not (eff_path.exists() and eff_stamp.exists()) or eff_stamp.read_text() != engine:
         eff = cc.effects.effects(adata, escape=False, rng=seed, progress=False)
         eff.write_h5ad(eff_path)
-        eff_stamp.write_text(_effects_stamp())
+        eff_stamp.write_text(engine)
     return adata, ad.read_h5ad(eff_path), np.load(truth_path)
 
 

@@ -146,8 +146,9 @@ class Regulation:
         return np.linalg.inv(np.eye(self.n_genes) - self.G)
 
     @cached_property
-    def _G_sparse(self) -> sparse.csr_matrix:
-        return sparse.csr_matrix(self.G)
+    def _G_sparse_T(self) -> sparse.csc_matrix:
+        """``G`` transposed, sparse (see :func:`_times_sparse`)."""
+        return sparse.csr_matrix(self.G).transpose()
 
     @cached_property
     def _sources(self) -> np.ndarray:
@@ -156,20 +157,11 @@ class Regulation:
         return np.union1d(rows, self.pairs[:, :2].ravel()).astype(int)
 
     @cached_property
-    def _G_sparse_T(self) -> sparse.csc_matrix:
-        return self._G_sparse.transpose()
-
-    @cached_property
     def _nonlinear_parts(
         self,
     ) -> tuple[np.ndarray, sparse.csc_matrix, sparse.csc_matrix, np.ndarray]:
         """Constant ``r @ G``, transposed ``G`` restricted to source rows, transposed pair
-        matrix, pair positions.
-
-        The transposes are kept because ``dense @ sparse`` is computed by scipy as
-        ``(sparse.T @ dense.T).T``: building the transpose on every call cost more than the
-        product itself in the fixed-point iteration (same arithmetic, same results).
-        """
+        matrix, pair positions (transposes: see :func:`_times_sparse`)."""
         src = self._sources
         m = self.pairs.shape[0]
         pair_matrix = sparse.csr_matrix(
@@ -182,15 +174,25 @@ class Regulation:
     def drive(self, u: np.ndarray) -> np.ndarray:
         """Regulatory input ``drive(u)`` for activities ``u`` of shape (cells, genes)."""
         if self.affine:
-            return np.asarray((self._G_sparse_T @ u.T).T)
+            return _times_sparse(u, self._G_sparse_T)
         const, G_src_T, pair_matrix_T, pos = self._nonlinear_parts
         src = self._sources
         v = u[:, src] - self.setpoint[src]
         f = v if self.hill_n is None else hill(v, self.hill_n)
-        z = np.asarray((G_src_T @ f.T).T)
+        z = _times_sparse(f, G_src_T)
         if pos.shape[0]:
-            z += np.asarray((pair_matrix_T @ (f[:, pos[:, 0]] * f[:, pos[:, 1]]).T).T)
+            z += _times_sparse(f[:, pos[:, 0]] * f[:, pos[:, 1]], pair_matrix_T)
         return const + (z if self.gain is None else promoter(z, self.gain, self.offset))
+
+
+def _times_sparse(x: np.ndarray, m_transposed: sparse.spmatrix) -> np.ndarray:
+    """``x @ M`` for dense ``x`` and sparse ``M`` given ``M.T``.
+
+    scipy computes ``dense @ sparse`` as ``(M.T @ x.T).T`` and builds ``M.T`` on every call,
+    which cost more than the product itself in the fixed-point iteration; callers cache the
+    transpose (same arithmetic, same results).
+    """
+    return np.asarray((m_transposed @ x.T).T)
 
 
 def _affine_steady_state(
@@ -224,12 +226,10 @@ def _fixed_point(
     small for the same reason.
     """
     u = clamp.apply(_affine_steady_state(b, reg, clamp))
-    # iterate only the cells not converged yet: cells differ in how fast they converge, and
-    # iterating all until the slowest one does took 1.9x longer on `norman` (10 cells per
-    # perturbation: 145 s -> 75 s, same counts)
-    # the active cells' rows are kept compact (subset only when some converge), sparing two
-    # gathers and a scatter per step; with the cached sparse transposes of `drive`: 75 s -> 42 s
-    # on the same run, counts again identical
+    # iterate only the cells not converged yet, their rows kept compact (subset only when
+    # some converge; rows go back to `u` when they leave): cells converge at different rates,
+    # and iterating all until the slowest did cost `norman` (10 cells per perturbation)
+    # 145 s instead of 42 s with the cached transposes of `drive`, same counts
     active = np.arange(b.shape[0])
     u_a, b_a, clamp_a = u, b, clamp
     for _ in range(max_iter):
