@@ -3,10 +3,12 @@ and the TWMR reference implementation.
 
 Every deterministic number is checked to the precision it is printed with (half a unit in the
 last printed digit). Bootstrap standard errors depend on R's random number generator and are
-checked within 5%. Measured deviations from R (seed 0, 10,000 draws): weighted median -1.2%,
-simple median +0.3%, penalized weighted median -1.3%; MBE -0.4% (2,000 draws, as tested) and
-+1.5% (10,000). Across seeds the Monte Carlo SD of the bootstrap SE is about 1% (medians, 10,000
-draws) and 2% (MBE, 2,000 draws); the mean over seeds 1-5 is within 1.1% of R for all four.
+checked within 2% at seed 0 (issue 6). Measured deviations from R (seed 0, 10,000 draws):
+weighted median -1.2%, simple median +0.3%, penalized weighted median -1.3%; MBE -0.4% (2,000
+draws, as tested) and +1.5% (10,000). Across seeds 0-9 the Monte Carlo SD of the bootstrap SE
+is 0.8% (medians, 10,000 draws), 1.3% (MBE, 10,000) and 2.6% (MBE, 2,000), so another seed can
+fall outside 2%; the mean over seeds 0-9 is within 1% of R for all four
+(``bench/mr_reference.py``, ``docs/benchmarks/mr_reference.md``).
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def test_bootstrap_methods(func, label, n_boot, ldl_arrays, reference):
     row = reference.loc[label]
     res = func(*ldl_arrays, n_boot=n_boot, rng=0)
     assert_printed(res.estimate, row["estimate"])
-    assert res.se == pytest.approx(float(row["std_error"]), rel=0.05)
+    assert res.se == pytest.approx(float(row["std_error"]), rel=0.02)
 
 
 def test_multivariable_ivw(lipids, reference):

@@ -231,12 +231,15 @@ def _saturating_screen(seed: int = 4, noise: float = 0.0):
 
 
 def test_causal_model_is_exactly_additive_in_its_own_singles_without_saturation():
-    """Without saturation (c = inf, shift) the causal model's own GI score is 1 for every
+    """Without saturation (c = inf, shift) or gene coefficients the causal model's own GI
+    score is 1 for every
     pair even though it shrinks the measured singles: measured singles are predicted shrunk,
     the same values its pairs add up. Likewise for the (additive) module model."""
     r, _, labels, n_single = _saturating_screen(noise=0.1)
     train, test = labels[: n_single + 30], labels[n_single + 30 :]
-    model = CausalPropagation(saturation=(np.inf,), intervention="shift").fit(r.subset(train))
+    model = CausalPropagation(saturation=(np.inf,), intervention="shift", coefficients=()).fit(
+        r.subset(train)
+    )
     singles = model.predict(labels[:n_single])
     np.testing.assert_allclose(
         singles.to_numpy(), shrink_deltas(r.delta[:n_single], r.se[:n_single])

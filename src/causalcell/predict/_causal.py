@@ -16,11 +16,18 @@ cannot take a gene below zero). ``c`` and the intervention type are chosen on th
 combinations (``c = inf``: additive); without measured combinations the model is additive in
 the drive with the floor at zero expression.
 
+With shift interventions each gene's drive can also carry a coefficient of its own,
+``z = sum_g k_g z_g`` (Norman et al.'s double ~ ``c_a y_a + c_b y_b``, with a gene's coefficient
+shared by all its combinations and shrunk to a common one, see
+:mod:`causalcell.predict._coefficients`); the shrinkage, or ``k = 1``, is chosen by the error on
+each measured combination when it is left out of the fit.
+
 A measured perturbation is predicted as the model's estimate of its true response: the
 measurement shrunk by its standard errors (``shrink=True``), i.e. the very singles that its
 combinations combine. So the model's own genetic-interaction call (its double against its
 singles) is exactly additive when ``c = inf`` and shift interventions are chosen, and any
-interaction it calls comes from the fitted saturation or clamping, not from shrinkage.
+interaction it calls comes from the fitted saturation, clamping or coefficients, not from
+shrinkage.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from causalcell.predict._coefficients import CoefficientProblem, fit_coefficients, leave_one_out
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._metrics import _top_de
 from causalcell.predict._models import MODELS, _Predictor, shrink_deltas
 
 SATURATION_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, np.inf)
+# penalties of the gene coefficients, in combinations' worth (inf: one shared coefficient)
+COEFFICIENT_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, np.inf)
 _CLIP = 0.995
+_FIT_ROWS = 50  # genes per combination used to fit the coefficients (moved most by its singles)
 
 
 def saturate(z: np.ndarray, s_pos: np.ndarray, s_neg: np.ndarray) -> np.ndarray:
@@ -55,14 +66,27 @@ def unsaturate(y: np.ndarray, s_pos: np.ndarray, s_neg: np.ndarray) -> np.ndarra
     return np.where(np.isfinite(s), out, y)
 
 
-def joint_drive(drives: np.ndarray, targets: list[int | None], intervention: str) -> np.ndarray:
+def joint_drive(
+    drives: np.ndarray,
+    targets: list[int | None],
+    intervention: str,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
     """Drive of a joint intervention from the single drives (rows) of its targets.
 
-    ``shift``: the sum. ``clamp``: each target held at its own single drive, the others' effects
-    on it cut (``d T[S, S] = v_S``); falls back to the sum when a target is not measured or
-    barely moves.
+    ``shift``: the sum, each drive times its gene's coefficient in ``weights`` (default 1)
+    except on the targets themselves (their own change is the intervention, not a response).
+    ``clamp``: each target held at its own single drive, the others' effects on it cut
+    (``d T[S, S] = v_S``); falls back to the sum when a target is not measured or barely moves.
     """
-    if intervention == "shift" or any(t is None for t in targets):
+    if intervention == "shift":
+        if weights is None:
+            return drives.sum(axis=0)
+        z = weights @ drives
+        own = [t for t in targets if t is not None]
+        z[own] = drives[:, own].sum(axis=0)
+        return z
+    if any(t is None for t in targets):
         return drives.sum(axis=0)
     idx = np.asarray(targets, int)
     own = drives[np.arange(len(idx)), idx]
@@ -89,6 +113,9 @@ class CausalPropagation(_Predictor):
         Candidate values of ``c`` (``inf`` = no saturation), chosen on measured combinations.
     intervention
         ``"shift"``, ``"clamp"`` or ``"auto"`` (chosen on measured combinations).
+    coefficients
+        Candidate penalties of per-gene coefficients (``inf``: one shared coefficient; empty:
+        none), chosen against ``k = 1`` by leave-one-combination-out error.
     shrink
         Shrink measured singles by their standard errors before combining them.
 
@@ -96,6 +123,11 @@ class CausalPropagation(_Predictor):
     ----------
     c_, intervention_
         Chosen saturation scale and intervention type.
+    coefficient_penalty_
+        Chosen penalty of the gene coefficients (None: additive drives, ``k = 1``).
+    coefficients_, coefficient_default_
+        Fitted coefficient per gene of the measured combinations, and the shared one that
+        every other gene gets.
     s_pos_, s_neg_
         Per-gene saturation scales of increases and decreases.
     combo_sd_
@@ -107,11 +139,13 @@ class CausalPropagation(_Predictor):
         inductive: _Predictor | None = None,
         saturation: tuple[float, ...] = SATURATION_GRID,
         intervention: str = "auto",
+        coefficients: tuple[float, ...] = COEFFICIENT_GRID,
         shrink: bool = True,
     ) -> None:
         self.inductive = inductive
         self.saturation = saturation
         self.intervention = intervention
+        self.coefficients = coefficients
         self.shrink = shrink
 
     def fit(self, responses: Responses) -> CausalPropagation:
@@ -151,6 +185,7 @@ class CausalPropagation(_Predictor):
         """Pick ``c`` and the intervention type by the error on the measured combinations."""
         kinds = ("shift", "clamp") if self.intervention == "auto" else (self.intervention,)
         self.c_, self.intervention_ = np.inf, kinds[0]
+        self.coefficient_penalty_, self.coefficients_, self.coefficient_default_ = None, {}, 1.0
         self.combo_sd_ = np.zeros(len(self.genes_))
         if not combos:
             return
@@ -165,11 +200,67 @@ class CausalPropagation(_Predictor):
                     err += float(np.sum((self._combine(*part, c, kind)[0][top] - true[top]) ** 2))
                 if err < best - 1e-12:
                     best, self.c_, self.intervention_ = err, c, kind
+        if self.intervention_ == "shift":
+            self._choose_coefficients(combos, parts)
         resid = [
-            self._combine(*part, self.c_, self.intervention_)[0] - true
-            for (_, true), part in zip(combos, parts, strict=True)
+            self._combine(*part, self.c_, self.intervention_, self._weights(label))[0] - true
+            for (label, true), part in zip(combos, parts, strict=True)
         ]
         self.combo_sd_ = np.sqrt(np.mean(np.square(resid), axis=0))
+
+    def _choose_coefficients(self, combos: list, parts: list) -> None:
+        """Per-gene coefficients when they predict left-out measured combinations better
+        than ``k = 1`` (combinations of measured singles only; needs three)."""
+        usable = [
+            i
+            for i, (label, _) in enumerate(combos)
+            if all(g in self.singles_ for g in targets_of(label))
+        ]
+        if len(usable) < 3 or not self.coefficients:
+            return
+        genes = sorted({g for i in usable for g in targets_of(combos[i][0])})
+        index = {g: j for j, g in enumerate(genes)}
+        members, X, y = [], [], []
+        for i in usable:
+            (label, true), (values, _, targets) = combos[i], parts[i]
+            s_pos, s_neg = self._scales(self.c_, values)
+            drives = unsaturate(values, s_pos, s_neg)
+            own = [t for t in targets if t is not None]
+            size = np.abs(drives.sum(axis=0))
+            size[own] = -np.inf  # a target's own change is the intervention, not how it combines
+            rows = np.argsort(-size)[:_FIT_ROWS]
+            members.append([index[g] for g in targets_of(label)])
+            X.append(drives[:, rows])
+            y.append(unsaturate(true, s_pos, s_neg)[rows])
+        problem = CoefficientProblem.from_rows(len(genes), members, X, y)
+
+        def error(weights: list[np.ndarray]) -> float:
+            total = 0.0
+            for i, w in zip(usable, weights, strict=True):
+                true = combos[i][1]
+                top = _top_de(true, 20)
+                pred = self._combine(*parts[i], self.c_, "shift", w)[0]
+                total += float(np.sum((pred[top] - true[top]) ** 2))
+            return total
+
+        best = error([np.ones(len(m)) for m in problem.members])
+        for lam in self.coefficients:
+            held_out = leave_one_out(problem, lam)
+            err = error([k[m] for (k, _), m in zip(held_out, problem.members, strict=True)])
+            if err < best - 1e-12:
+                best, self.coefficient_penalty_ = err, lam
+        if self.coefficient_penalty_ is not None:
+            k, k0 = fit_coefficients(problem, self.coefficient_penalty_)
+            self.coefficients_ = dict(zip(genes, k.tolist(), strict=True))
+            self.coefficient_default_ = k0
+
+    def _weights(self, label: str) -> np.ndarray | None:
+        """Coefficients of the genes of ``label`` (None: all 1)."""
+        if self.coefficient_penalty_ is None:
+            return None
+        return np.array(
+            [self.coefficients_.get(g, self.coefficient_default_) for g in targets_of(label)]
+        )
 
     def _unseen(self, labels: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Inductive prediction and sd of every never-perturbed gene in ``labels``, in one
@@ -205,16 +296,23 @@ class CausalPropagation(_Predictor):
         return c * pos, np.minimum(c * neg, self.floor_)
 
     def _combine(
-        self, values: np.ndarray, sds: np.ndarray, targets: list[int | None], c: float, kind: str
+        self,
+        values: np.ndarray,
+        sds: np.ndarray,
+        targets: list[int | None],
+        c: float,
+        kind: str,
+        weights: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         s_pos, s_neg = self._scales(c, values)
         drives = unsaturate(values, s_pos, s_neg)
-        z = joint_drive(drives, targets, kind)
+        z = joint_drive(drives, targets, kind, weights)
         y = np.maximum(saturate(z, s_pos, s_neg), -self.floor_)
         s = np.where(z >= 0, s_pos, s_neg)
         with np.errstate(invalid="ignore", divide="ignore"):
             slope = np.where(np.isfinite(s), 1.0 - np.tanh(z / s) ** 2, 1.0)
-        sd = np.sqrt(np.sum(sds**2, axis=0)) * slope
+        w = np.ones(len(sds)) if weights is None else np.abs(weights)
+        sd = np.sqrt(np.sum((w[:, None] * sds) ** 2, axis=0)) * slope
         return y, sd
 
     def predict(self, labels: list[str]) -> pd.DataFrame:
@@ -231,7 +329,7 @@ class CausalPropagation(_Predictor):
                 values.append(np.maximum(parts[0][0], -self.floor_))
                 sds.append(parts[1][0])
                 continue
-            y, sd = self._combine(*parts, self.c_, self.intervention_)
+            y, sd = self._combine(*parts, self.c_, self.intervention_, self._weights(label))
             values.append(y)
             sds.append(np.sqrt(sd**2 + self.combo_sd_**2))
         self.s_pos_, self.s_neg_ = self._scales(self.c_)
