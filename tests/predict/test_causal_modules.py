@@ -152,7 +152,9 @@ def test_module_model_borrows_observational_structure_for_unseen_genes():
     assert scores["module"] > scores["module without control cells"] + 0.02
     model = ModuleInductive().fit(r)
     assert model.gamma_ > 0.3  # the observational downstream profile carries the signal
-    assert model.knock_ratio_ == pytest.approx(-0.7, abs=0.05)
+    # the screen's own changes are -0.7 x control expression: the proportional form
+    assert model.own_change_.form == "ratio"
+    assert model.own_change_.value == pytest.approx(-0.7, abs=0.05)
 
 
 def test_uncertainty_of_unseen_genes_covers_held_out_errors():

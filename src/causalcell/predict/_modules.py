@@ -13,11 +13,15 @@ Model for a single-gene perturbation of ``g`` (log1p CP10k delta, genes)::
   module), and its observational downstream profile projected on ``L``;
 - ``beta_g``: regression of every gene on ``g`` across control cells (what ``g`` drives when
   it fluctuates on its own), scaled by the predicted knockdown ``k_g`` and one fitted ``gamma``;
-- ``k_g``: the target's own change, the median measured ratio of own change to control
-  expression times ``g``'s control expression.
+- ``k_g``: the target's own change from its control expression ``b_g`` (log1p CP10k), by
+  whichever of two one-parameter forms fits the measured targets better: a fold change on the
+  count scale, ``log1p(F expm1(b_g)) - b_g`` (CRISPRa/i: a fold that saturates the log change
+  of highly expressed genes at ``log F``), or a change proportional to ``b_g``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -109,8 +113,8 @@ class ModuleInductive(_Predictor):
         Response programs ``L`` (genes x K).
     gamma_
         Weight of the observational downstream profile.
-    knock_ratio_
-        Own change of a target per unit of its control expression.
+    own_change_
+        Model of a target's own change from its control expression (:class:`OwnChange`).
     cv_sd_
         Per-gene sd of the error on held-out singles (5-fold), the uncertainty of an unseen gene.
     """
@@ -145,7 +149,7 @@ class ModuleInductive(_Predictor):
         self.baseline_ = (
             responses.baseline if responses.baseline is not None else np.ones(len(self.genes_))
         )
-        self.knock_ratio_ = _knock_ratio(Y[rows], tgt, self.baseline_)
+        self.own_change_ = OwnChange.fit(Y[rows, tgt], self.baseline_[tgt])
         obs = self.observational and responses.programs is not None
         self.obs_ = (responses.programs, responses.variance) if obs else None
         self._fit_core(Y[rows], tgt)
@@ -174,7 +178,7 @@ class ModuleInductive(_Predictor):
             self.programs_ = np.linalg.svd(Yc, full_matrices=False)[2][:k].T
         else:
             self.programs_ = np.zeros((n_genes, 1))
-        kd = self.knock_ratio_ * self.baseline_[tgt] if len(tgt) else own
+        kd = self.own_change_.predict(self.baseline_[tgt]) if len(tgt) else own
         base = Yc
         self.gamma_ = 0.0
         if self.obs_ is not None and len(tgt) >= 3:
@@ -192,7 +196,7 @@ class ModuleInductive(_Predictor):
         if self.obs_ is not None:
             programs, variance = self.obs_
             feats.append(programs[idx] / np.sqrt(np.maximum(variance[idx], 1e-12))[:, None])
-            kd = self.knock_ratio_ * self.baseline_[idx]
+            kd = self.own_change_.predict(self.baseline_[idx])
             feats.append(
                 kd[:, None] * _observational_beta(programs, variance, idx) @ self.programs_
             )
@@ -219,7 +223,7 @@ class ModuleInductive(_Predictor):
         out = np.tile(self.mean_, (len(idx), 1))
         if self.ridge_ is not None:
             out += self.ridge_.predict(self._features(idx)) @ self.programs_.T
-        kd = self.knock_ratio_ * self.baseline_[idx]
+        kd = self.own_change_.predict(self.baseline_[idx])
         if self.obs_ is not None and self.gamma_ > 0:
             out += self.gamma_ * kd[:, None] * _observational_beta(*self.obs_, idx)
         out[np.arange(len(idx)), idx] = kd
@@ -248,15 +252,35 @@ class ModuleInductive(_Predictor):
         return self._frame(labels, np.array(values), np.array(sds))
 
 
-def _knock_ratio(Y: np.ndarray, tgt: np.ndarray, baseline: np.ndarray) -> float:
-    """Median own change of a target per unit of its control expression."""
-    if not len(tgt):
-        return 0.0
-    base = baseline[tgt]
-    ok = base > 1e-6
-    if not ok.any():
-        return 0.0
-    return float(np.median(Y[np.arange(len(tgt)), tgt][ok] / base[ok]))
+@dataclass(frozen=True)
+class OwnChange:
+    """A perturbed gene's own change (log1p CP10k) from its control expression ``b``.
+
+    ``form="fold"``: ``log1p(value * expm1(b)) - b``, a fold change on the count scale;
+    ``form="ratio"``: ``value * b``. :meth:`fit` takes the median fold or ratio of the measured
+    targets and keeps the form with the smaller squared error on them.
+    """
+
+    form: str = "ratio"
+    value: float = 0.0
+
+    @classmethod
+    def fit(cls, own: np.ndarray, baseline: np.ndarray) -> OwnChange:
+        ok = baseline > 1e-6
+        if not ok.any():
+            return cls()
+        own, base = own[ok], baseline[ok]
+        candidates = [cls("ratio", float(np.median(own / base)))]
+        fold = np.expm1(np.maximum(base + own, 0.0)) / np.expm1(base)
+        candidates.append(cls("fold", float(np.median(fold))))
+        errors = [np.mean((c.predict(base) - own) ** 2) for c in candidates]
+        return candidates[int(np.argmin(errors))]
+
+    def predict(self, baseline: np.ndarray) -> np.ndarray:
+        baseline = np.asarray(baseline, float)
+        if self.form == "fold":
+            return np.log1p(self.value * np.expm1(baseline)) - baseline
+        return self.value * baseline
 
 
 def _se_rows(responses: Responses) -> dict[str, np.ndarray]:
