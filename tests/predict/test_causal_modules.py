@@ -12,6 +12,7 @@ from causalcell.predict import (
     AutoPredictor,
     CausalPropagation,
     LinearEmbedding,
+    MeanEnsemble,
     ModuleInductive,
     Responses,
     TrainMean,
@@ -194,6 +195,26 @@ def test_auto_picks_the_module_model_on_a_causal_screen():
     auto = AutoPredictor().fit(r)
     assert auto.chosen_ == "module"
     assert auto.cv_scores_["module"] > auto.cv_scores_["train_mean"]
+
+
+def test_ensemble_keeps_the_knockdown_of_the_member_that_models_it():
+    """The linear baseline predicts about no own change for an unseen gene; averaging it in
+    would halve the knockdown (true value -0.7 x baseline here)."""
+    r = _causal_screen(seed=3)
+    held_out = list(r.perturbations[:10])
+    train = r.subset(list(r.perturbations[10:]))
+    ensemble = MeanEnsemble((ModuleInductive(uncertainty_folds=0), LinearEmbedding())).fit(train)
+    pred = ensemble.predict(held_out)
+    module, linear = (m.predict(held_out) for m in ensemble.members_)
+    own = [(p, p) for p in held_out]
+    true_own = np.array([-0.7 * r.baseline[r.genes.get_loc(p)] for p in held_out])
+    pred_own = np.array([pred.loc[p, g] for p, g in own])
+    np.testing.assert_allclose(pred_own, [module.loc[p, g] for p, g in own])
+    assert np.abs(pred_own - true_own).mean() < 0.5 * np.abs(true_own).mean()
+    others = ~pred.columns.isin(held_out)
+    np.testing.assert_allclose(
+        pred.loc[:, others], (module.loc[:, others] + linear.loc[:, others]) / 2
+    )
 
 
 def test_gi_call_is_made_against_the_models_own_singles():

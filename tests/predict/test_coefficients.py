@@ -107,3 +107,15 @@ def test_additive_pairs_keep_the_model_close_to_additive():
     assert np.abs(coefficients - 1).max() < 0.1
     own = interaction_table(model.predict(test), model.predict(labels[:n_single]))
     assert (own["call"] == "additive").mean() > 0.95
+
+
+def test_a_choice_needs_to_beat_the_simplest_by_one_standard_error():
+    from causalcell.predict._causal import _one_se_choice
+
+    rng = np.random.default_rng(4)
+    simplest = rng.uniform(1, 2, 30)
+    noise = rng.normal(0, 0.3, 30)
+    slight = simplest - 0.02 + noise  # better on average by far less than its SE
+    clear = simplest - 0.5 + 0.1 * noise
+    assert _one_se_choice(simplest, {"slight": slight}, "simple") == "simple"
+    assert _one_se_choice(simplest, {"slight": slight, "clear": clear}, "simple") == "clear"

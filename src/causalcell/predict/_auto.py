@@ -20,10 +20,23 @@ class MeanEnsemble(_Predictor):
 
     The uncertainty is the root mean of the members' variances (they are not independent, so
     it is not divided by their number).
+
+    Parameters
+    ----------
+    members
+        Predictors to average; default module-inductive and linear.
+    own_from
+        Index of the member whose prediction (and uncertainty) is kept on the perturbed genes'
+        own columns: the intervention itself, which the linear baseline does not model (it
+        predicts about no own change for an unseen gene, so averaging would halve the
+        knockdown). ``None`` averages those columns too.
     """
 
-    def __init__(self, members: tuple[_Predictor, ...] | None = None) -> None:
+    def __init__(
+        self, members: tuple[_Predictor, ...] | None = None, own_from: int | None = 0
+    ) -> None:
         self.members = members
+        self.own_from = own_from
 
     def fit(self, responses: Responses) -> MeanEnsemble:
         self._setup(responses)
@@ -34,8 +47,15 @@ class MeanEnsemble(_Predictor):
     def predict(self, labels: list[str]) -> pd.DataFrame:
         check_is_fitted(self, "members_")
         preds = [m.predict(labels).to_numpy() for m in self.members_]
-        var = [m.uncertainty_.to_numpy() ** 2 for m in self.members_]
-        return self._frame(labels, np.mean(preds, axis=0), np.sqrt(np.mean(var, axis=0)))
+        sds = [m.uncertainty_.to_numpy() for m in self.members_]
+        values, sd = np.mean(preds, axis=0), np.sqrt(np.mean(np.square(sds), axis=0))
+        if self.own_from is not None:
+            column = {g: j for j, g in enumerate(self.genes_)}
+            for i, label in enumerate(labels):
+                own = [column[g] for g in targets_of(label) if g in column]
+                values[i, own] = preds[self.own_from][i, own]
+                sd[i, own] = sds[self.own_from][i, own]
+        return self._frame(labels, values, sd)
 
 
 def _default_members() -> tuple[_Predictor, ...]:

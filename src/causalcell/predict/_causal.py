@@ -49,6 +49,26 @@ _CLIP = 0.995
 _FIT_ROWS = 50  # genes per combination used to fit the coefficients (moved most by its singles)
 
 
+def _top_error(pred: np.ndarray, true: np.ndarray, top: int = 20) -> float:
+    """Squared error of ``pred`` on the ``top`` genes most changed in ``true``."""
+    idx = _top_de(true, top)
+    return float(np.sum((pred[idx] - true[idx]) ** 2))
+
+
+def _one_se_choice(simplest: np.ndarray, candidates: dict, default):
+    """The candidate with the lowest mean error if it beats ``simplest`` (per-combination
+    errors, paired) by more than one standard error of the differences, else ``default``:
+    a few measured combinations cannot tell nearly equal choices apart, and a spurious
+    interaction model miscalls additive pairs."""
+    best, margin = default, 0.0
+    for key, err in candidates.items():
+        diff = simplest - err
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+        if diff.mean() > se and diff.mean() > margin:
+            best, margin = key, diff.mean()
+    return best
+
+
 def saturate(z: np.ndarray, s_pos: np.ndarray, s_neg: np.ndarray) -> np.ndarray:
     """``s tanh(z / s)`` per gene, with scale ``s_pos`` for increases and ``s_neg`` for
     decreases (an infinite scale is the identity)."""
@@ -182,7 +202,8 @@ class CausalPropagation(_Predictor):
         return self
 
     def _choose(self, combos: list[tuple[str, np.ndarray]]) -> None:
-        """Pick ``c`` and the intervention type by the error on the measured combinations."""
+        """Pick ``c`` and the intervention type by the error on the measured combinations:
+        additive shifts unless another choice is better by more than one standard error."""
         kinds = ("shift", "clamp") if self.intervention == "auto" else (self.intervention,)
         self.c_, self.intervention_ = np.inf, kinds[0]
         self.coefficient_penalty_, self.coefficients_, self.coefficient_default_ = None, {}, 1.0
@@ -191,15 +212,18 @@ class CausalPropagation(_Predictor):
             return
         unseen = self._unseen([p for p, _ in combos])
         parts = [self._parts(p, unseen) for p, _ in combos]
-        best = np.inf
-        for kind in kinds:
-            for c in self.saturation:
-                err = 0.0
-                for (_, true), part in zip(combos, parts, strict=True):
-                    top = _top_de(true, 20)
-                    err += float(np.sum((self._combine(*part, c, kind)[0][top] - true[top]) ** 2))
-                if err < best - 1e-12:
-                    best, self.c_, self.intervention_ = err, c, kind
+
+        def errors(c: float, kind: str) -> np.ndarray:
+            return np.array(
+                [
+                    _top_error(self._combine(*part, c, kind)[0], true)
+                    for (_, true), part in zip(combos, parts, strict=True)
+                ]
+            )
+
+        simplest = errors(np.inf, kinds[0])
+        candidates = {(c, kind): errors(c, kind) for kind in kinds for c in self.saturation}
+        self.c_, self.intervention_ = _one_se_choice(simplest, candidates, (np.inf, kinds[0]))
         if self.intervention_ == "shift":
             self._choose_coefficients(combos, parts)
         resid = [
@@ -234,21 +258,22 @@ class CausalPropagation(_Predictor):
             y.append(unsaturate(true, s_pos, s_neg)[rows])
         problem = CoefficientProblem.from_rows(len(genes), members, X, y)
 
-        def error(weights: list[np.ndarray]) -> float:
-            total = 0.0
-            for i, w in zip(usable, weights, strict=True):
-                true = combos[i][1]
-                top = _top_de(true, 20)
-                pred = self._combine(*parts[i], self.c_, "shift", w)[0]
-                total += float(np.sum((pred[top] - true[top]) ** 2))
-            return total
+        def errors(weights: list[np.ndarray]) -> np.ndarray:
+            return np.array(
+                [
+                    _top_error(self._combine(*parts[i], self.c_, "shift", w)[0], combos[i][1])
+                    for i, w in zip(usable, weights, strict=True)
+                ]
+            )
 
-        best = error([np.ones(len(m)) for m in problem.members])
+        equal = errors([np.ones(len(m)) for m in problem.members])
+        candidates = {}
         for lam in self.coefficients:
             held_out = leave_one_out(problem, lam)
-            err = error([k[m] for (k, _), m in zip(held_out, problem.members, strict=True)])
-            if err < best - 1e-12:
-                best, self.coefficient_penalty_ = err, lam
+            candidates[lam] = errors(
+                [k[m] for (k, _), m in zip(held_out, problem.members, strict=True)]
+            )
+        self.coefficient_penalty_ = _one_se_choice(equal, candidates, None)
         if self.coefficient_penalty_ is not None:
             k, k0 = fit_coefficients(problem, self.coefficient_penalty_)
             self.coefficients_ = dict(zip(genes, k.tolist(), strict=True))
