@@ -165,6 +165,13 @@ def predict(
     uncertainty: Annotated[
         Path | None, typer.Option(help="Also write per-gene standard deviations here.")
     ] = None,
+    gene_sets: Annotated[
+        Path | None,
+        typer.Option(
+            help="GMT gene sets (e.g. GO biological processes): targets that are not measured "
+            "genes borrow from perturbed genes sharing their annotations."
+        ),
+    ] = None,
 ) -> None:
     """Predict responses to perturbations (unseen genes, combinations) from the measured ones."""
     from causalcell.io import write_csv_atomic
@@ -177,7 +184,9 @@ def predict(
         else perturbations
     )
     data = _load_cells(cells, expression, perturbation_key)
-    pred, sd = run_predict(data, labels, model=model, allow_unknown=allow_unknown, rng=seed)
+    pred, sd = run_predict(
+        data, labels, model=model, allow_unknown=allow_unknown, gene_sets=gene_sets, rng=seed
+    )
     write_csv_atomic(pred, out)
     if uncertainty is not None:
         write_csv_atomic(sd, uncertainty)

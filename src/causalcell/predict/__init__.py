@@ -12,6 +12,7 @@ from causalcell.predict._evaluate import (
     noise_ceiling,
     simulation_split,
 )
+from causalcell.predict._gene_sets import GeneSetNeighbours, GeneSets, as_gene_sets
 from causalcell.predict._interactions import (
     call_interaction,
     interaction_score,
@@ -43,6 +44,8 @@ __all__ = [
     "Additive",
     "AutoPredictor",
     "CausalPropagation",
+    "GeneSetNeighbours",
+    "GeneSets",
     "LinearEmbedding",
     "MeanEnsemble",
     "ModuleInductive",
@@ -50,6 +53,7 @@ __all__ = [
     "Responses",
     "Split",
     "TrainMean",
+    "as_gene_sets",
     "bootstrap_ci",
     "call_interaction",
     "centroid_accuracy",

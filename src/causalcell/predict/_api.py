@@ -13,12 +13,25 @@ from causalcell.predict._data import Responses, parse_perturbations, targets_of
 from causalcell.predict._models import MODELS
 
 
-def make_model(name: str = "auto", random_state: int | None = 0):
-    """A fresh predictor by name: ``auto`` or one of :data:`MODELS`."""
+def make_model(name: str = "auto", random_state: int | None = 0, gene_sets=None):
+    """A fresh predictor by name: ``auto`` or one of :data:`MODELS`; ``gene_sets`` (a GMT
+    path or mapping) go to the models with a module-inductive part."""
+    if name not in MODELS and name != "auto":
+        raise InputError(f"unknown model {name!r}; choose 'auto' or one of {sorted(MODELS)}")
+    if gene_sets is not None:
+        from causalcell.predict._causal import CausalPropagation
+        from causalcell.predict._gene_sets import as_gene_sets
+        from causalcell.predict._modules import ModuleInductive
+
+        sets = as_gene_sets(gene_sets)
+        if name == "module":
+            return ModuleInductive(gene_sets=sets)
+        if name == "causal":
+            return CausalPropagation(inductive=ModuleInductive(gene_sets=sets))
+        if name == "auto":
+            return AutoPredictor(random_state=random_state, gene_sets=sets)
     if name == "auto":
         return AutoPredictor(random_state=random_state)
-    if name not in MODELS:
-        raise InputError(f"unknown model {name!r}; choose 'auto' or one of {sorted(MODELS)}")
     return MODELS[name]()
 
 
@@ -28,6 +41,7 @@ def predict(
     *,
     model: str = "auto",
     allow_unknown: bool = False,
+    gene_sets=None,
     rng: RngLike = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit on the measured perturbations and predict the responses to ``perturbations``.
@@ -44,6 +58,11 @@ def predict(
     allow_unknown
         Predict the training mean for target genes that are neither measured nor perturbed in
         the data (default: refuse them with an error naming them).
+    gene_sets
+        Optional GMT path or mapping of set id -> genes (e.g. GO biological processes, as in
+        ``../shared/data/gene_ontology_human_orghsegdb``): a target that is not a measured
+        gene is predicted from the perturbed genes sharing its annotations, and genes in
+        the sets count as known targets.
     rng
         Seed or Generator (cross-validation folds).
 
@@ -57,9 +76,15 @@ def predict(
     labels = list(requested.values())
     rng = as_rng(rng)
     responses = _responses(data, rng)
+    sets = None
+    if gene_sets is not None:
+        from causalcell.predict._gene_sets import as_gene_sets
+
+        sets = as_gene_sets(gene_sets)
     if not allow_unknown:
-        _check_known(labels, responses)
-    fitted = make_model(model, random_state=int(rng.integers(2**31 - 1))).fit(responses)
+        _check_known(labels, responses, sets.genes if sets is not None else frozenset())
+    seed = int(rng.integers(2**31 - 1))
+    fitted = make_model(model, random_state=seed, gene_sets=sets).fit(responses)
     prediction, sd = fitted.predict(labels), fitted.uncertainty_
     names = pd.Index(list(requested), name="perturbation")
     prediction.index, sd.index = names, names
@@ -76,13 +101,15 @@ def fit_predictor(
     return make_model(model, random_state=int(rng.integers(2**31 - 1))).fit(responses)
 
 
-def _check_known(labels: list[str], responses: Responses) -> None:
+def _check_known(labels: list[str], responses: Responses, annotated=frozenset()) -> None:
     known = set(responses.genes) | {g for p in responses.perturbations for g in targets_of(p)}
+    known |= annotated
     unknown = sorted({g for p in labels for g in targets_of(p)} - known)
     if unknown:
         raise InputError(
             f"unknown perturbation targets {unknown[:5]}: neither measured genes nor perturbed in the "
-            "data, so nothing places them; fix the names or pass --allow-unknown (training mean)"
+            "data (nor in the gene sets), so nothing places them; fix the names, pass gene sets "
+            "(--gene-sets) or --allow-unknown (training mean)"
         )
 
 

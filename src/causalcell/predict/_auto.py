@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell.predict._causal import CausalPropagation
 from causalcell.predict._data import Responses, targets_of
+from causalcell.predict._gene_sets import as_gene_sets
 from causalcell.predict._metrics import pearson_delta
 from causalcell.predict._models import MODELS, LinearEmbedding, TrainMean, _Predictor
 from causalcell.predict._modules import ModuleInductive
@@ -106,6 +107,18 @@ def _choose(scores: dict[str, np.ndarray], default: str = "ensemble") -> str:
     return best
 
 
+def _candidate(name: str, gene_sets, **module_params) -> _Predictor:
+    """A fresh single-perturbation candidate; the module model (alone or in the ensemble)
+    gets the gene sets."""
+    if name == "module":
+        return ModuleInductive(gene_sets=gene_sets, **module_params)
+    if name == "ensemble":
+        return MeanEnsemble(
+            (ModuleInductive(gene_sets=gene_sets, **module_params), LinearEmbedding())
+        )
+    return SINGLE_CANDIDATES[name]()
+
+
 class AutoPredictor(_Predictor):
     """Choose the single-perturbation model by cross-validation; combinations go through
     :class:`CausalPropagation` (measured singles, the chosen model for unmeasured ones, and a
@@ -115,6 +128,16 @@ class AutoPredictor(_Predictor):
     than one standard error of the paired cross-validated differences (a choice between nearly
     equal models on few perturbations is mostly noise; averaging is the robust default).
 
+    Parameters
+    ----------
+    n_folds
+        Folds of the cross-validation over single perturbations.
+    random_state
+        Seed of the folds.
+    gene_sets
+        Optional GMT path or mapping of set id -> genes for the module model (targets that
+        are not measured genes borrow from the perturbed genes sharing their annotations).
+
     Attributes
     ----------
     cv_scores_
@@ -123,21 +146,21 @@ class AutoPredictor(_Predictor):
         Name of the chosen single-perturbation model.
     """
 
-    def __init__(self, n_folds: int = 5, random_state: int | None = 0) -> None:
+    def __init__(self, n_folds: int = 5, random_state: int | None = 0, gene_sets=None) -> None:
         self.n_folds = n_folds
         self.random_state = random_state
+        self.gene_sets = gene_sets
 
     def fit(self, responses: Responses) -> AutoPredictor:
         self._setup(responses)
+        sets = None if self.gene_sets is None else as_gene_sets(self.gene_sets)
         singles = [p for p in responses.perturbations if len(targets_of(p)) == 1]
         self.cv_scores_: dict[str, float] = {}
         if len(singles) >= 4:
             train = responses.subset(singles)
             per_perturbation = {}
-            for name, cls in SINGLE_CANDIDATES.items():
-                candidate = cls(uncertainty_folds=0) if cls is ModuleInductive else cls()
-                if cls is MeanEnsemble:
-                    candidate = cls((ModuleInductive(uncertainty_folds=0), LinearEmbedding()))
+            for name in SINGLE_CANDIDATES:
+                candidate = _candidate(name, sets, uncertainty_folds=0)
                 per_perturbation[name] = _cv_scores(
                     candidate, train, self.n_folds, self.random_state
                 )
@@ -145,7 +168,8 @@ class AutoPredictor(_Predictor):
             self.chosen_ = _choose(per_perturbation)
         else:
             self.chosen_ = "train_mean"
-        self.model_ = CausalPropagation(inductive=SINGLE_CANDIDATES[self.chosen_]()).fit(responses)
+        inductive = _candidate(self.chosen_, sets)
+        self.model_ = CausalPropagation(inductive=inductive).fit(responses)
         return self
 
     def predict(self, labels: list[str]) -> pd.DataFrame:

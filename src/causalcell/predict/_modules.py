@@ -106,6 +106,11 @@ class ModuleInductive(_Predictor):
         gene (0: the in-sample residual sd, faster, for model selection loops).
     random_state
         Seed of those folds.
+    gene_sets
+        Optional GMT path or mapping of set id -> genes (for example GO biological processes):
+        a target that is not a measured gene (so has no co-expression or response-program
+        features) is predicted from the perturbed genes sharing its annotations
+        (:class:`~causalcell.predict.GeneSetNeighbours`) instead of the mean response.
 
     Attributes
     ----------
@@ -127,6 +132,7 @@ class ModuleInductive(_Predictor):
         shrink: bool = True,
         uncertainty_folds: int = 5,
         random_state: int | None = 0,
+        gene_sets=None,
     ) -> None:
         self.n_programs = n_programs
         self.alphas = alphas
@@ -134,6 +140,7 @@ class ModuleInductive(_Predictor):
         self.shrink = shrink
         self.uncertainty_folds = uncertainty_folds
         self.random_state = random_state
+        self.gene_sets = gene_sets
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, responses: Responses) -> ModuleInductive:
@@ -154,6 +161,12 @@ class ModuleInductive(_Predictor):
         self.obs_ = (responses.programs, responses.variance) if obs else None
         self._fit_core(Y[rows], tgt)
         self.cv_sd_ = self._cv_sd(Y[rows], tgt)
+        self.neighbours_ = None
+        if self.gene_sets is not None:
+            from causalcell.predict._gene_sets import GeneSetNeighbours
+
+            self.neighbours_ = GeneSetNeighbours(self.gene_sets, shrink=self.shrink)
+            self.neighbours_.fit(responses)
         return self
 
     def _usable(self, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -236,6 +249,8 @@ class ModuleInductive(_Predictor):
             return self.shrunk_[gene], self.measured_se_[gene]
         if gene in self._row:
             return self._unseen(np.array([self._row[gene]]))[0], self.cv_sd_
+        if self.neighbours_ is not None and self.neighbours_.annotated(gene):
+            return self.neighbours_.unseen([gene])[0], self.scale_
         return self.mean_, self.scale_
 
     def predict(self, labels: list[str]) -> pd.DataFrame:
