@@ -180,6 +180,16 @@ def test_predict_command(tmp_path, cells_file, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown perturbation targets" in err[0]
     assert not (tmp_path / "x.csv").exists()
+    # a target in the gene sets is known; a broken GMT is a clear error
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text("S1\tset one\tNOPE\tA\tB\n")
+    args = ["predict", str(cells_file), "--perturbations", "NOPE", "--out", str(tmp_path / "x.csv")]
+    assert main([*args, "--gene-sets", str(gmt)]) == 0
+    assert pd.read_csv(tmp_path / "x.csv", index_col=0).index.tolist() == ["NOPE"]
+    gmt.write_text("only-one-field\n")
+    capsys.readouterr()
+    assert main([*args, "--gene-sets", str(gmt)]) == 2
+    assert "GMT" in capsys.readouterr().err
 
 
 def test_network_command(tmp_path, cells_file):
