@@ -163,8 +163,13 @@ class GeneSetNeighbours(_Predictor):
         return gene in self.sets_.genes
 
     def unseen(self, genes: list[str]) -> np.ndarray:
-        """Predicted responses to perturbing each of ``genes`` alone (never perturbed)."""
+        """Predicted responses to perturbing each of ``genes`` alone from the *other* perturbed
+        genes (a training gene is left out of its own average)."""
         S = self.similarity(genes)
+        position = {g: j for j, g in enumerate(self.train_genes_)}
+        for i, g in enumerate(genes):
+            if g in position:
+                S[i, position[g]] = 0.0
         return self._average(S, self.mean_, self.strength_)
 
     def predict(self, labels: list[str]) -> pd.DataFrame:
