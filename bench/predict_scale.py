@@ -69,7 +69,7 @@ def main() -> None:
         "",
         f"- Date: {date.today()}; machine: {platform.machine()}, 2 CPUs (BLAS limited to 2 "
         f"threads); causalcell {cc.__version__}.",
-        "- Command: `flock /tmp/cc/bench.lock python bench/predict_scale.py` on "
+        "- Command: `python bench/predict_scale.py` (under `flock /tmp/cc/bench.lock` when other benchmarks share the machine) on "
         f"`{DATA.name}` (bench/make_synthetic.py: {cells.n_cells:,} cells, {cells.n_genes:,} "
         f"genes, {len(perturbed)} perturbations).",
         "- Work: effects of every perturbation, control-cell programs, model choice by 5-fold "
