@@ -22,6 +22,12 @@ shared by all its combinations and shrunk to a common one, see
 :mod:`causalcell.predict._coefficients`); the shrinkage, or ``k = 1``, is chosen by the error on
 each measured combination when it is left out of the fit.
 
+Both choices are made against the simplest model (additive shifts, ``k = 1``) by the paired
+per-combination errors on the top-20 changed genes, and a candidate replaces it only when it
+is better by more than one standard error of those differences: with a few dozen measured
+combinations the best of a grid is often better by chance, and a spurious saturation or
+coefficient turns additive pairs into interaction calls.
+
 A measured perturbation is predicted as the model's estimate of its true response: the
 measurement shrunk by its standard errors (``shrink=True``), i.e. the very singles that its
 combinations combine. So the model's own genetic-interaction call (its double against its
