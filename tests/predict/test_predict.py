@@ -121,3 +121,14 @@ def test_parse_and_unknown_targets(screen):
         predict(adata, "NOT_A_GENE", rng=0)
     pred, sd = predict(adata, "A+B,G5", rng=0)
     assert list(pred.index) == ["A+B", "G5"] and pred.shape == sd.shape
+
+
+def test_interval_coverage_is_nominal_for_calibrated_sds_and_low_when_overconfident():
+    from causalcell.predict import interval_coverage
+
+    rng = np.random.default_rng(5)
+    true = rng.normal(0, 2, 20000)
+    sd = rng.uniform(0.5, 1.5, 20000)
+    pred = true + sd * rng.normal(size=20000)
+    assert interval_coverage(pred, sd, true, top=None) == pytest.approx(0.95, abs=0.01)
+    assert interval_coverage(pred, sd / 2, true, top=None) == pytest.approx(0.673, abs=0.015)

@@ -69,7 +69,7 @@ def evaluate_model(model, responses: Responses, split: Split) -> pd.DataFrame:
     true = pd.DataFrame(
         responses.subset(split.test).delta, index=split.test, columns=responses.genes
     )
-    scores = score_predictions(pred, true)
+    scores = score_predictions(pred, true, model.uncertainty_)
     scores["category"] = [split.category.get(p, "test") for p in split.test]
     return scores
 
@@ -77,17 +77,19 @@ def evaluate_model(model, responses: Responses, split: Split) -> pd.DataFrame:
 def evaluate_splits(model, responses: Responses, splits: list[Split]) -> pd.DataFrame:
     """Fit once per split, collect every held-out prediction, then score them together (so the
     discrimination metrics compare each prediction with all held-out perturbations)."""
-    preds, categories = [], {}
+    preds, sds, categories = [], [], {}
     for split in splits:
         model.fit(responses.subset(split.train))
         preds.append(model.predict(split.test))
+        sds.append(model.uncertainty_)
         categories.update({p: split.category.get(p, "test") for p in split.test})
-    pred = pd.concat(preds)
-    pred = pred[~pred.index.duplicated()]
+    pred, sd = pd.concat(preds), pd.concat(sds)
+    keep = ~pred.index.duplicated()
+    pred, sd = pred[keep], sd[keep]
     true = pd.DataFrame(
         responses.subset(list(pred.index)).delta, index=pred.index, columns=responses.genes
     )
-    scores = score_predictions(pred, true)
+    scores = score_predictions(pred, true, sd)
     scores["category"] = [categories[p] for p in scores.index]
     return scores
 

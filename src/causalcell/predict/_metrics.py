@@ -87,8 +87,21 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norm, out=np.zeros_like(x, dtype=float), where=norm > 0)
 
 
-def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
-    """All metrics per perturbation (rows of ``true``; columns aligned by gene name)."""
+def interval_coverage(
+    pred: np.ndarray, sd: np.ndarray, true: np.ndarray, top: int | None = 20, z: float = 1.96
+) -> float:
+    """Fraction of the top-``top`` DE genes (all if None) whose true change lies within
+    ``pred +- z sd``: about 0.95 for calibrated per-gene uncertainties (``z = 1.96``)."""
+    idx = _top_de(true, top) if top else slice(None)
+    return float(np.mean(np.abs(true[idx] - pred[idx]) <= z * sd[idx]))
+
+
+def score_predictions(
+    pred: pd.DataFrame, true: pd.DataFrame, sd: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """All metrics per perturbation (rows of ``true``; columns aligned by gene name); with the
+    predictions' per-gene ``sd`` also the coverage of their 95% intervals (top-20 DE genes and
+    all genes)."""
     pred = pred.loc[true.index, true.columns]
     P, T = pred.to_numpy(float), true.to_numpy(float)
     out = pd.DataFrame(index=true.index)
@@ -97,6 +110,10 @@ def score_predictions(pred: pd.DataFrame, true: pd.DataFrame) -> pd.DataFrame:
     out["discrimination"] = discrimination_score(P, T)
     out["centroid_accuracy"] = centroid_accuracy(P, T)
     out["rank"] = rank_score(P, T)
+    if sd is not None:
+        S = sd.loc[true.index, true.columns].to_numpy(float)
+        for name, top in (("coverage95_top20", 20), ("coverage95_all", None)):
+            out[name] = [interval_coverage(p, s, t, top) for p, s, t in zip(P, S, T, strict=True)]
     return out
 
 
