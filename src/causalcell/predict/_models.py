@@ -100,7 +100,9 @@ class Additive(_Predictor):
     """Combinations as the sum of their single-gene responses (the field's additive baseline).
 
     Measured perturbations are returned as measured; a gene without a measured single response
-    contributes the ``fallback`` model's prediction for that single.
+    contributes the ``fallback`` model's prediction for that single. The uncertainty is that of
+    the sum: the singles' standard errors (zero where the data carry none), nothing for the
+    interaction, which the baseline assumes away.
     """
 
     def __init__(self, fallback: _Predictor | None = None) -> None:
@@ -109,6 +111,8 @@ class Additive(_Predictor):
     def fit(self, responses: Responses) -> Additive:
         self._setup(responses)
         self.measured_ = dict(zip(responses.perturbations, responses.delta, strict=True))
+        se = np.zeros_like(responses.delta) if responses.se is None else responses.se
+        self.measured_se_ = dict(zip(responses.perturbations, np.nan_to_num(se), strict=True))
         self.fallback_ = (self.fallback if self.fallback is not None else TrainMean()).fit(
             responses
         )
@@ -116,7 +120,7 @@ class Additive(_Predictor):
 
     def _single(self, gene: str) -> tuple[np.ndarray, np.ndarray]:
         if gene in self.measured_:
-            return self.measured_[gene], np.zeros(len(self.genes_))
+            return self.measured_[gene], self.measured_se_[gene]
         pred = self.fallback_.predict([gene])
         return pred.to_numpy()[0], self.fallback_.uncertainty_.to_numpy()[0]
 
@@ -126,7 +130,7 @@ class Additive(_Predictor):
         for label in labels:
             if label in self.measured_:  # measured already: the measurement is the prediction
                 values.append(self.measured_[label])
-                sds.append(np.zeros(len(self.genes_)))
+                sds.append(self.measured_se_[label])
                 continue
             parts = [self._single(g) for g in targets_of(label)]
             values.append(np.sum([v for v, _ in parts], axis=0))

@@ -122,6 +122,9 @@ class ModuleInductive(_Predictor):
         Model of a target's own change from its control expression (:class:`OwnChange`).
     cv_sd_
         Per-gene sd of the error on held-out singles (5-fold), the uncertainty of an unseen gene.
+    own_sd_
+        Sd of the held-out error of a target's own change, the uncertainty of an unseen
+        gene's own column (None with ``uncertainty_folds=0``).
     """
 
     def __init__(
@@ -216,7 +219,9 @@ class ModuleInductive(_Predictor):
         return np.hstack(feats)
 
     def _cv_sd(self, Y: np.ndarray, tgt: np.ndarray) -> np.ndarray:
-        """Per-gene sd of held-out errors over folds of the usable singles."""
+        """Per-gene sd of held-out errors over folds of the usable singles; also sets
+        ``own_sd_`` from the same errors."""
+        self.own_sd_ = None
         if len(Y) < 2:
             return self.scale_
         # few singles: leave one out rather than the in-sample residuals, which understate
@@ -226,13 +231,20 @@ class ModuleInductive(_Predictor):
         if self.uncertainty_folds < 2 or n_folds < 3:
             return np.sqrt(np.mean((self._unseen(tgt) - Y) ** 2, axis=0))
         state = (self.programs_, self.mean_, self.gamma_, self.ridge_)
-        errors = []
+        preds, truths, targets = [], [], []
         folds = KFold(n_folds, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(Y):
             self._fit_core(Y[train], tgt[train])
-            errors.append(self._unseen(tgt[test]) - Y[test])
+            preds.append(self._unseen(tgt[test]))
+            truths.append(Y[test])
+            targets.append(tgt[test])
         self.programs_, self.mean_, self.gamma_, self.ridge_ = state
-        return np.sqrt(np.mean(np.vstack(errors) ** 2, axis=0))
+        pred, true, own = np.vstack(preds), np.vstack(truths), np.concatenate(targets)
+        rows = np.arange(len(own))
+        # a gene is a target in one held-out row only, so its column's sd barely sees the
+        # own-change error: that gets one sd of its own, over all targets
+        self.own_sd_ = float(np.sqrt(np.mean((pred[rows, own] - true[rows, own]) ** 2)))
+        return np.sqrt(np.mean((pred - true) ** 2, axis=0))
 
     # -- prediction ------------------------------------------------------------------------
     def _unseen(self, idx: np.ndarray) -> np.ndarray:
@@ -252,7 +264,12 @@ class ModuleInductive(_Predictor):
         if measured and gene in self.shrunk_:
             return self.shrunk_[gene], self.measured_se_[gene]
         if gene in self._row:
-            return self._unseen(np.array([self._row[gene]]))[0], self.cv_sd_
+            j = self._row[gene]
+            pred = self._unseen(np.array([j]))[0]
+            sd = self.cv_sd_.copy()
+            if self.own_sd_ is not None:
+                sd[j] = self.own_sd_
+            return pred, sd
         if self.neighbours_ is not None and self.neighbours_.annotated(gene):
             return self.neighbours_.unseen([gene])[0], self.scale_
         return self.mean_, self.scale_
