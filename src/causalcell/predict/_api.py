@@ -18,20 +18,19 @@ def make_model(name: str = "auto", random_state: int | None = 0, gene_sets=None)
     path or mapping) go to the models with a module-inductive part."""
     if name not in MODELS and name != "auto":
         raise InputError(f"unknown model {name!r}; choose 'auto' or one of {sorted(MODELS)}")
+    sets = None
     if gene_sets is not None:
-        from causalcell.predict._causal import CausalPropagation
         from causalcell.predict._gene_sets import as_gene_sets
-        from causalcell.predict._modules import ModuleInductive
 
         sets = as_gene_sets(gene_sets)
-        if name == "module":
-            return ModuleInductive(gene_sets=sets)
-        if name == "causal":
-            return CausalPropagation(inductive=ModuleInductive(gene_sets=sets))
-        if name == "auto":
-            return AutoPredictor(random_state=random_state, gene_sets=sets)
     if name == "auto":
-        return AutoPredictor(random_state=random_state)
+        return AutoPredictor(random_state=random_state, gene_sets=sets)
+    if sets is not None and name in ("module", "causal"):
+        from causalcell.predict._causal import CausalPropagation
+        from causalcell.predict._modules import ModuleInductive
+
+        module = ModuleInductive(gene_sets=sets)
+        return module if name == "module" else CausalPropagation(inductive=module)
     return MODELS[name]()
 
 

@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
-from causalcell.predict._causal import CausalPropagation
+from causalcell.predict._causal import CausalPropagation, _one_se_choice
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._gene_sets import as_gene_sets
 from causalcell.predict._metrics import pearson_delta
@@ -98,13 +98,9 @@ def _cv_scores(
 def _choose(scores: dict[str, np.ndarray], default: str = "ensemble") -> str:
     """The ``default`` (averaged) model unless another beats it by more than one standard error
     of the paired per-perturbation differences; then the one that beats it most."""
-    best, margin = default, 0.0
-    for name, values in scores.items():
-        diff = values - scores[default]
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
-        if diff.mean() > se and diff.mean() > margin:
-            best, margin = name, diff.mean()
-    return best
+    # scores are higher-is-better: as errors, their negatives
+    errors = {name: -values for name, values in scores.items()}
+    return _one_se_choice(errors[default], errors, default)
 
 
 def _candidate(name: str, gene_sets, **module_params) -> _Predictor:

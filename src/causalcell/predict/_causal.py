@@ -45,20 +45,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell.predict._coefficients import CoefficientProblem, fit_coefficients, leave_one_out
 from causalcell.predict._data import Responses, targets_of
-from causalcell.predict._metrics import _top_de
-from causalcell.predict._models import MODELS, _Predictor, shrink_deltas
+from causalcell.predict._metrics import mse
+from causalcell.predict._models import MODELS, _Predictor, measured_se, shrink_deltas
 
 SATURATION_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, np.inf)
 # penalties of the gene coefficients, in combinations' worth (inf: one shared coefficient)
 COEFFICIENT_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, np.inf)
 _CLIP = 0.995
 _FIT_ROWS = 50  # genes per combination used to fit the coefficients (moved most by its singles)
-
-
-def _top_error(pred: np.ndarray, true: np.ndarray, top: int = 20) -> float:
-    """Squared error of ``pred`` on the ``top`` genes most changed in ``true``."""
-    idx = _top_de(true, top)
-    return float(np.sum((pred[idx] - true[idx]) ** 2))
 
 
 def _one_se_choice(simplest: np.ndarray, candidates: dict, default):
@@ -181,8 +175,7 @@ class CausalPropagation(_Predictor):
         base = self.inductive if self.inductive is not None else ModuleInductive()
         self.inductive_ = clone(base).fit(responses)
         self._row = {g: i for i, g in enumerate(self.genes_)}
-        se = np.zeros_like(responses.delta) if responses.se is None else responses.se
-        self.measured_se_ = dict(zip(responses.perturbations, np.nan_to_num(se), strict=True))
+        self.measured_se_ = measured_se(responses)
         Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
         # a measured perturbation is predicted as the model's estimate of its true response
         # (the shrunk measurement), the same single responses that its combinations combine
@@ -222,7 +215,7 @@ class CausalPropagation(_Predictor):
         def errors(c: float, kind: str) -> np.ndarray:
             return np.array(
                 [
-                    _top_error(self._combine(*part, c, kind)[0], true)
+                    mse(self._combine(*part, c, kind)[0], true)
                     for (_, true), part in zip(combos, parts, strict=True)
                 ]
             )
@@ -267,7 +260,7 @@ class CausalPropagation(_Predictor):
         def errors(weights: list[np.ndarray]) -> np.ndarray:
             return np.array(
                 [
-                    _top_error(self._combine(*parts[i], self.c_, "shift", w)[0], combos[i][1])
+                    mse(self._combine(*parts[i], self.c_, "shift", w)[0], combos[i][1])
                     for i, w in zip(usable, weights, strict=True)
                 ]
             )

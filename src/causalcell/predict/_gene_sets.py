@@ -14,7 +14,6 @@ or weak neighbours toward ``m``; it is chosen by the exact leave-one-out error.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -65,19 +64,11 @@ class GeneSets(Mapping):
 
 def as_gene_sets(gene_sets) -> GeneSets:
     """:class:`GeneSets` from a GMT path or a mapping (values: genes, or ``(name, genes)``)."""
-    from causalcell.concordance import read_gmt
+    from causalcell.concordance._api import _as_sets
 
     if isinstance(gene_sets, GeneSets):
         return gene_sets
-    if isinstance(gene_sets, str | os.PathLike):
-        return GeneSets({k: genes for k, (_, genes) in read_gmt(gene_sets).items()})
-    if not isinstance(gene_sets, Mapping):
-        raise InputError("gene_sets must be a GMT path or a mapping of set id -> genes")
-    out = {}
-    for key, value in gene_sets.items():
-        genes = value[1] if isinstance(value, tuple) and len(value) == 2 else value
-        out[str(key)] = frozenset(map(str, genes))
-    return GeneSets(out)
+    return GeneSets({key: genes for key, (_, genes) in _as_sets(gene_sets).items()})
 
 
 def annotation_vectors(genes: list[str], gene_sets: GeneSets) -> sp.csr_matrix:

@@ -41,6 +41,14 @@ def shrink_deltas(delta: np.ndarray, se: np.ndarray | None, method: str = "entry
     return delta * weight
 
 
+def measured_se(responses: Responses) -> dict[str, np.ndarray]:
+    """Per perturbation, the standard errors of its measured deltas (0 where unknown)."""
+    if responses.se is None:
+        return {p: np.zeros(len(responses.genes)) for p in responses.perturbations}
+    se = np.nan_to_num(responses.se, nan=0.0)
+    return dict(zip(responses.perturbations, se, strict=True))
+
+
 class _Predictor(BaseEstimator):
     """Shared plumbing: gene index, per-gene error scale, output frames."""
 
@@ -111,8 +119,7 @@ class Additive(_Predictor):
     def fit(self, responses: Responses) -> Additive:
         self._setup(responses)
         self.measured_ = dict(zip(responses.perturbations, responses.delta, strict=True))
-        se = np.zeros_like(responses.delta) if responses.se is None else responses.se
-        self.measured_se_ = dict(zip(responses.perturbations, np.nan_to_num(se), strict=True))
+        self.measured_se_ = measured_se(responses)
         self.fallback_ = (self.fallback if self.fallback is not None else TrainMean()).fit(
             responses
         )

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell._utils import RngLike, as_rng
 from causalcell.predict._data import Responses, targets_of
-from causalcell.predict._models import MODELS, _Predictor, shrink_deltas
+from causalcell.predict._models import MODELS, _Predictor, measured_se, shrink_deltas
 
 ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -148,7 +148,7 @@ class ModuleInductive(_Predictor):
     # -- fitting -------------------------------------------------------------------------
     def fit(self, responses: Responses) -> ModuleInductive:
         self._setup(responses)
-        self.measured_se_ = _se_rows(responses)
+        self.measured_se_ = measured_se(responses)
         Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
         self.shrunk_ = dict(zip(responses.perturbations, Y, strict=True))
         # a measured perturbation is predicted as the model's estimate of its true response
@@ -317,13 +317,6 @@ class OwnChange:
         if self.form == "fold":
             return np.log1p(self.value * np.expm1(baseline)) - baseline
         return self.value * baseline
-
-
-def _se_rows(responses: Responses) -> dict[str, np.ndarray]:
-    if responses.se is None:
-        return {p: np.zeros(len(responses.genes)) for p in responses.perturbations}
-    se = np.nan_to_num(responses.se, nan=0.0)
-    return dict(zip(responses.perturbations, se, strict=True))
 
 
 MODELS["module"] = ModuleInductive
