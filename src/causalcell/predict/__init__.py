@@ -36,9 +36,9 @@ from causalcell.predict._models import (
     LinearEmbedding,
     NoChange,
     TrainMean,
-    shrink_deltas,
 )
 from causalcell.predict._modules import ModuleInductive, control_programs
+from causalcell.predict._shrinkage import shrink_deltas
 
 __all__ = [
     "MODELS",

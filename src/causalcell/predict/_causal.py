@@ -46,7 +46,8 @@ from sklearn.utils.validation import check_is_fitted
 from causalcell.predict._coefficients import CoefficientProblem, fit_coefficients, leave_one_out
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._metrics import mse
-from causalcell.predict._models import MODELS, _Predictor, measured_se, shrink_deltas
+from causalcell.predict._models import MODELS, _Predictor, measured_se
+from causalcell.predict._shrinkage import shrink_deltas
 
 SATURATION_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, np.inf)
 # penalties of the gene coefficients, in combinations' worth (inf: one shared coefficient)

@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell._errors import InputError
 from causalcell.predict._data import Responses, targets_of
-from causalcell.predict._models import _Predictor, shrink_deltas
+from causalcell.predict._models import _Predictor
+from causalcell.predict._shrinkage import shrink_deltas
 
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 

@@ -15,32 +15,6 @@ from sklearn.utils.validation import check_is_fitted
 from causalcell.predict._data import Responses, targets_of
 
 
-def shrink_deltas(delta: np.ndarray, se: np.ndarray | None, method: str = "entry") -> np.ndarray:
-    """Empirical-Bayes shrinkage of measured deltas toward 0 by their standard errors.
-
-    Per gene, the signal variance across perturbations is the mean squared delta minus the
-    mean squared standard error (floored at 1% of the latter); each delta is multiplied by
-    ``signal / (signal + se**2)``, its posterior mean under a normal prior centred on 0.
-    Without standard errors the deltas are returned unchanged.
-
-    ``method="entry"`` (default) uses each entry's own signal estimate ``delta**2 - se**2``
-    instead of the gene's average, so that the few large effects are not pulled toward the
-    many null ones (a normal prior per gene over-shrinks sparse effects).
-    """
-    if se is None or len(delta) < 2:
-        return delta
-    se2 = np.nan_to_num(np.asarray(se, float) ** 2, nan=0.0)
-    if method == "entry":
-        signal = np.maximum(delta**2 - se2, 0.01 * se2)
-        denom = signal + se2
-        return delta * np.divide(signal, denom, out=np.ones_like(denom), where=denom > 0)
-    # floored at 1% of the noise: a prior of exactly zero variance would erase every sign
-    signal = np.maximum((delta**2).mean(axis=0) - se2.mean(axis=0), 0.01 * se2.mean(axis=0))
-    denom = signal + se2
-    weight = np.divide(signal, denom, out=np.ones_like(denom), where=denom > 0)
-    return delta * weight
-
-
 def measured_se(responses: Responses) -> dict[str, np.ndarray]:
     """Per perturbation, the standard errors of its measured deltas (0 where unknown)."""
     if responses.se is None:

@@ -32,7 +32,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalcell._utils import RngLike, as_rng
 from causalcell.predict._data import Responses, targets_of
-from causalcell.predict._models import MODELS, _Predictor, measured_se, shrink_deltas
+from causalcell.predict._models import MODELS, _Predictor, measured_se
+from causalcell.predict._shrinkage import shrink_deltas
 
 ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
