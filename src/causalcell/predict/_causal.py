@@ -1,7 +1,8 @@
 """Causal predictor: propagate a joint intervention through a linear-in-log model with a
 saturating per-gene response, so that combinations show genetic interactions.
 
-Each single response ``y_a`` (measured, shrunk by its standard errors; or predicted for a gene
+Each single response ``y_a`` (measured, shrunk by its standard errors toward the programs that
+the measured perturbations share, :mod:`causalcell.predict._shrinkage`; or predicted for a gene
 never perturbed by an inductive model) is mapped back to the latent *drive* of the linear model,
 ``z_a = phi^-1(y_a)``. A combination's drive is the joint intervention propagated through the
 total effects: the sum of the singles' drives for shift interventions (CRISPRi/a), or, for hard
@@ -138,7 +139,8 @@ class CausalPropagation(_Predictor):
         Candidate penalties of per-gene coefficients (``inf``: one shared coefficient; empty:
         none), chosen against ``k = 1`` by leave-one-combination-out error.
     shrink
-        Shrink measured singles by their standard errors before combining them.
+        Shrink measured singles by their standard errors (toward the programs shared across
+        perturbations, :func:`~causalcell.predict.shrink_deltas`) before combining them.
 
     Attributes
     ----------
