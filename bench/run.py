@@ -35,6 +35,7 @@ ORDER = (
     "design_simulated",
     "sim_speed",
     "sim_realism",
+    "sim_interactions",
 )
 
 HEADER = """# Benchmarks

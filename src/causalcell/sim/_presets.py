@@ -57,7 +57,7 @@ PRESETS: dict[str, SimConfig] = {
     # terms, so pairs show genetic interactions (non-additive deltas). As in the screen, most
     # pairs are related genes (co-regulators of a shared target: combo_related), and 40 of
     # them act jointly on that target through an AND (synergy) or OR (buffering) term; random
-    # pairs of a sparse network share no target and are additive (docs/benchmarks/sim_realism)
+    # pairs of a sparse network share no target and are additive (docs/benchmarks/sim_interactions)
     "norman": SimConfig(
         name="norman",
         truth_panel=64,
