@@ -132,3 +132,22 @@ def test_interval_coverage_is_nominal_for_calibrated_sds_and_low_when_overconfid
     pred = true + sd * rng.normal(size=20000)
     assert interval_coverage(pred, sd, true, top=None) == pytest.approx(0.95, abs=0.01)
     assert interval_coverage(pred, sd / 2, true, top=None) == pytest.approx(0.673, abs=0.015)
+
+
+def test_coverage_is_nominal_on_the_predicted_top_genes_but_not_on_the_measured_ones():
+    """Posterior intervals of a normal model are calibrated given the prediction, so the genes
+    the model ranks top keep 95% coverage; the genes that truly changed most are the ones the
+    shrunk prediction misses (selection on the outcome)."""
+    from causalcell.predict import interval_coverage
+
+    rng = np.random.default_rng(6)
+    true = rng.normal(0, 1, (400, 500))
+    pred = (true + rng.normal(0, 1, true.shape)) / 2  # posterior mean
+    sd = np.full(true.shape, np.sqrt(0.5))  # posterior sd
+    rows = list(zip(pred, sd, true, strict=True))
+    by_pred = np.mean([interval_coverage(p, s, t, 20, select="pred") for p, s, t in rows])
+    by_true = np.mean([interval_coverage(p, s, t, 20) for p, s, t in rows])
+    assert by_pred == pytest.approx(0.95, abs=0.01)
+    assert by_true < 0.7
+    with pytest.raises(ValueError, match="select"):
+        interval_coverage(pred[0], sd[0], true[0], select="both")
