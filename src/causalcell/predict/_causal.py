@@ -48,7 +48,6 @@ from causalcell.predict._coefficients import CoefficientProblem, fit_coefficient
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._metrics import mse
 from causalcell.predict._models import MODELS, _Predictor, measured_se
-from causalcell.predict._shrinkage import shrink_deltas
 
 SATURATION_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, np.inf)
 # penalties of the gene coefficients, in combinations' worth (inf: one shared coefficient)
@@ -179,7 +178,7 @@ class CausalPropagation(_Predictor):
         self.inductive_ = clone(base).fit(responses)
         self._row = {g: i for i, g in enumerate(self.genes_)}
         self.measured_se_ = measured_se(responses)
-        Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
+        Y = responses.shrunk if self.shrink else responses.delta
         # a measured perturbation is predicted as the model's estimate of its true response
         # (the shrunk measurement), the same single responses that its combinations combine
         self.measured_ = dict(zip(responses.perturbations, Y, strict=True))

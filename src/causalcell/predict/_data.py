@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import anndata as ad
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 
 from causalcell._errors import InputError
 from causalcell.io import normalize_label, split_label
+from causalcell.predict._shrinkage import shrink_deltas
 
 
 @dataclass
@@ -58,6 +60,14 @@ class Responses:
             np.asarray(effects.layers["se"], float),
             baseline,
         )
+
+    @cached_property
+    def shrunk(self) -> np.ndarray:
+        """The deltas shrunk by their standard errors (:func:`shrink_deltas`), computed once
+        per data set: a causal model and the inductive model inside it start from the same
+        shrunk deltas, and the shrinkage costs an SVD of the whole matrix. (A subset is a new
+        data set with its own shrinkage.)"""
+        return shrink_deltas(self.delta, self.se)
 
     def subset(self, perturbations) -> Responses:
         """Rows for the given perturbations."""

@@ -25,7 +25,6 @@ from sklearn.utils.validation import check_is_fitted
 from causalcell._errors import InputError
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._models import _Predictor
-from causalcell.predict._shrinkage import shrink_deltas
 
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -117,7 +116,7 @@ class GeneSetNeighbours(_Predictor):
             raise InputError("GeneSetNeighbours needs gene_sets (a GMT path or a mapping)")
         self._setup(responses)
         self.sets_ = as_gene_sets(self.gene_sets)
-        Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
+        Y = responses.shrunk if self.shrink else responses.delta
         self.measured_ = dict(zip(responses.perturbations, Y, strict=True))
         single = [i for i, p in enumerate(responses.perturbations) if len(targets_of(p)) == 1]
         self.train_genes_ = [targets_of(responses.perturbations[i])[0] for i in single]

@@ -33,7 +33,6 @@ from sklearn.utils.validation import check_is_fitted
 from causalcell._utils import RngLike, as_rng
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._models import MODELS, _Predictor, measured_se
-from causalcell.predict._shrinkage import shrink_deltas
 
 ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -150,7 +149,7 @@ class ModuleInductive(_Predictor):
     def fit(self, responses: Responses) -> ModuleInductive:
         self._setup(responses)
         self.measured_se_ = measured_se(responses)
-        Y = shrink_deltas(responses.delta, responses.se) if self.shrink else responses.delta
+        Y = responses.shrunk if self.shrink else responses.delta
         self.shrunk_ = dict(zip(responses.perturbations, Y, strict=True))
         # a measured perturbation is predicted as the model's estimate of its true response
         # (the shrunk measurement), the same singles that its combinations add up
