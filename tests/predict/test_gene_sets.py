@@ -52,15 +52,46 @@ def test_unseen_target_borrows_its_pathways_response():
 def test_leave_one_out_error_equals_refitting_without_each_gene():
     r, _, sets = _pathway_screen(seed=1)
     # unshrunk: program shrinkage lets every row depend slightly on the others
-    model = GeneSetNeighbours(sets, strengths=(0.5,), shrink=False).fit(r)
+    kw = dict(strengths=(0.5,), sharpness=(2.0,), shrink=False)
+    model = GeneSetNeighbours(sets, **kw).fit(r)
     labels = list(r.perturbations)
     errors = []
     for i, label in enumerate(labels):
-        rest = GeneSetNeighbours(sets, strengths=(0.5,), shrink=False).fit(
-            r.subset([p for p in labels if p != label])
-        )
+        rest = GeneSetNeighbours(sets, **kw).fit(r.subset([p for p in labels if p != label]))
         errors.append(np.mean((rest.unseen([label])[0] - model.Y_[i]) ** 2))
-    assert model.loo_mse_[0.5] == pytest.approx(np.mean(errors))
+    assert model.loo_mse_[2.0, 0.5] == pytest.approx(np.mean(errors))
+
+
+def _twins_among_crowds(seed: int = 0):
+    """Targets in twin pairs that share one specific set and one response profile; every
+    target is also in many broad random sets that say nothing about its response."""
+    rng = np.random.default_rng(seed)
+    n_pairs, n_genes = 15, 40
+    targets = [f"T{p}_{i}" for p in range(n_pairs) for i in range(2)]
+    profiles = rng.normal(0, 1, (n_pairs, n_genes))
+    truth = np.repeat(profiles, 2, axis=0)
+    observed = truth + 0.2 * rng.normal(size=truth.shape)
+    sets = {f"twins{p}": [f"T{p}_0", f"T{p}_1"] for p in range(n_pairs)}
+    for k in range(20):
+        sets[f"broad{k}"] = list(rng.choice(targets, 6, replace=False))
+    genes = pd.Index([f"g{i}" for i in range(n_genes)])
+    r = Responses(observed, pd.Index(targets), genes, np.full(truth.shape, 0.2))
+    return r, pd.DataFrame(truth, index=targets, columns=genes), sets
+
+
+def test_a_close_neighbour_outweighs_many_remote_ones():
+    r, truth, sets = _twins_among_crowds()
+    held_out = ["T0_0", "T3_1", "T7_0", "T11_1"]
+    train = r.subset([p for p in r.perturbations if p not in held_out])
+    sharp = GeneSetNeighbours(sets).fit(train)
+    flat = GeneSetNeighbours(sets, sharpness=(1.0,)).fit(train)
+    assert sharp.sharpness_ > 1.0
+    assert min(sharp.loo_mse_.values()) < min(flat.loo_mse_.values())
+
+    def error(model):
+        return float(((model.predict(held_out) - truth.loc[held_out]) ** 2).to_numpy().mean())
+
+    assert error(sharp) < 0.8 * error(flat)
 
 
 def test_more_noise_chooses_stronger_shrinkage():

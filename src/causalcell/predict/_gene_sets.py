@@ -4,12 +4,15 @@ GO graph), so that a target need not be a measured gene to be predicted.
 
 Model for a single-gene perturbation of ``g``::
 
-    y_g = m + sum_t s(g, t) (y_t - m) / (lam + sum_t s(g, t))
+    y_g = m + sum_t s(g, t)^q (y_t - m) / (lam + sum_t s(g, t)^q)
 
 over the perturbed training genes ``t``, with ``m`` their mean response and ``s`` the cosine
 similarity of the genes' annotation vectors (each set weighted by its inverse frequency, so a
 shared specific process counts more than a shared broad one). ``lam`` shrinks a gene with few
-or weak neighbours toward ``m``; it is chosen by the exact leave-one-out error.
+or weak neighbours toward ``m``; the exponent ``q`` sets how much the closest neighbours count
+over the many weakly similar ones (GO similarities are low and dense: with ``q = 1`` a gene's
+one close neighbour is outweighed by the sum of dozens of remote ones). Both are chosen by the
+exact leave-one-out error.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from causalcell._errors import InputError
 from causalcell.predict._data import Responses, targets_of
 from causalcell.predict._models import _Predictor
 
-STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+STRENGTHS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+SHARPNESS = (1.0, 2.0, 3.0)
 
 
 class GeneSets(Mapping):
@@ -93,22 +97,29 @@ class GeneSetNeighbours(_Predictor):
         GMT path or mapping of set id -> genes (for example GO biological processes).
     strengths
         Values of ``lam`` tried (leave-one-out choice).
+    sharpness
+        Exponents ``q`` of the similarity tried (leave-one-out choice, jointly with ``lam``).
     shrink
         Empirical-Bayes shrinkage of measured deltas before averaging.
 
     Attributes
     ----------
-    strength_
-        Chosen ``lam``.
+    strength_, sharpness_
+        Chosen ``lam`` and ``q``.
     loo_mse_
-        Leave-one-out mean squared error of each ``lam`` tried.
+        Leave-one-out mean squared error of each ``(q, lam)`` tried.
     """
 
     def __init__(
-        self, gene_sets=None, strengths: tuple[float, ...] = STRENGTHS, shrink: bool = True
+        self,
+        gene_sets=None,
+        strengths: tuple[float, ...] = STRENGTHS,
+        sharpness: tuple[float, ...] = SHARPNESS,
+        shrink: bool = True,
     ) -> None:
         self.gene_sets = gene_sets
         self.strengths = strengths
+        self.sharpness = sharpness
         self.shrink = shrink
 
     def fit(self, responses: Responses) -> GeneSetNeighbours:
@@ -125,15 +136,17 @@ class GeneSetNeighbours(_Predictor):
         self.vectors_ = annotation_vectors(self.train_genes_, self.sets_)
         self.loo_mse_ = {}
         self.strength_ = self.strengths[-1] if self.strengths else 1.0
+        self.sharpness_ = self.sharpness[0] if self.sharpness else 1.0
         if len(single) >= 3:
             S = (self.vectors_ @ self.vectors_.T).toarray()
             np.fill_diagonal(S, 0.0)  # leave each training gene out of its own average
             n = len(single)
             mean_loo = (n * self.mean_ - self.Y_) / (n - 1)
-            for lam in self.strengths:
-                pred = self._average(S, mean_loo, lam)
-                self.loo_mse_[lam] = float(np.mean((pred - self.Y_) ** 2))
-            self.strength_ = min(self.loo_mse_, key=self.loo_mse_.get)
+            for q in self.sharpness:
+                for lam in self.strengths:
+                    pred = self._average(S**q, mean_loo, lam)
+                    self.loo_mse_[q, lam] = float(np.mean((pred - self.Y_) ** 2))
+            self.sharpness_, self.strength_ = min(self.loo_mse_, key=self.loo_mse_.get)
         return self
 
     def _average(self, S: np.ndarray, mean: np.ndarray, lam: float) -> np.ndarray:
@@ -148,6 +161,10 @@ class GeneSetNeighbours(_Predictor):
         check_is_fitted(self, "vectors_")
         return (annotation_vectors(genes, self.sets_) @ self.vectors_.T).toarray()
 
+    def kernel(self, genes: list[str]) -> np.ndarray:
+        """Similarities raised to the chosen sharpness ``q`` (the kernel of the average)."""
+        return self.similarity(genes) ** self.sharpness_
+
     def annotated(self, gene: str) -> bool:
         """Whether ``gene`` belongs to any gene set (else it is predicted as the mean)."""
         check_is_fitted(self, "sets_")
@@ -156,7 +173,7 @@ class GeneSetNeighbours(_Predictor):
     def unseen(self, genes: list[str]) -> np.ndarray:
         """Predicted responses to perturbing each of ``genes`` alone from the *other* perturbed
         genes (a training gene is left out of its own average)."""
-        S = self.similarity(genes)
+        S = self.kernel(genes)
         position = {g: j for j, g in enumerate(self.train_genes_)}
         for i, g in enumerate(genes):
             if g in position:
