@@ -26,8 +26,6 @@ from causalcell.predict import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-GO_BP = ROOT.parent / "shared" / "data" / "gene_ontology_human_orghsegdb"
-GMT = GO_BP / "go_bp_propagated_size5to500.gmt.gz"
 MODELS = ("auto", "causal", "module", "linear", "train_mean", "no_change")
 WITH_GO = ("auto", "module")  # the models with a module-inductive part, with GO gene sets
 METRICS = (
@@ -54,7 +52,7 @@ def main() -> None:
     valid = cc.io.validate_cells(adata)
     responses.programs, responses.variance = control_programs(valid, rng=0)
     splits = leave_one_target_out(responses.perturbations)
-    go = as_gene_sets(GMT)
+    go = as_gene_sets(cc.datasets.go_biological_process())
     runs = [(name, make_model(name)) for name in MODELS]
     runs += [(f"{name} + GO", make_model(name, gene_sets=go)) for name in WITH_GO]
     rows, scores, walls = [], {}, {}
@@ -119,7 +117,8 @@ def main() -> None:
         f"Only {n_measured} of the {len(splits)} targets are measured genes: the linear model "
         "can embed only those, and without gene sets the module model predicts the others as "
         "the mean response. `+ GO`: the module model (alone, or inside `auto`) with the GO "
-        f"biological-process sets of `{GMT.relative_to(ROOT.parent)}` ({len(go)} sets), "
+        f"biological-process sets bundled as `causalcell.datasets.go_biological_process()` "
+        f"({len(go)} sets, from `shared/data/gene_ontology_human_orghsegdb`), "
         "so that a target that is not a measured gene is predicted from the perturbed genes "
         "sharing its annotations (`GeneSetNeighbours`, shrinkage and kernel sharpness chosen "
         "by leave-one-out). "

@@ -186,6 +186,10 @@ def test_predict_command(tmp_path, cells_file, capsys):
     args = ["predict", str(cells_file), "--perturbations", "NOPE", "--out", str(tmp_path / "x.csv")]
     assert main([*args, "--gene-sets", str(gmt)]) == 0
     assert pd.read_csv(tmp_path / "x.csv", index_col=0).index.tolist() == ["NOPE"]
+    # the bundled GO sets: an annotated gene that is not measured is a known target
+    go = ["predict", str(cells_file), "--perturbations", "STAT1", "--out", str(tmp_path / "go.csv")]
+    assert main([*go, "--gene-sets", "go"]) == 0
+    assert pd.read_csv(tmp_path / "go.csv", index_col=0).index.tolist() == ["STAT1"]
     gmt.write_text("only-one-field\n")
     capsys.readouterr()
     assert main([*args, "--gene-sets", str(gmt)]) == 2

@@ -166,10 +166,10 @@ def predict(
         Path | None, typer.Option(help="Also write per-gene standard deviations here.")
     ] = None,
     gene_sets: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="GMT gene sets (e.g. GO biological processes): targets that are not measured "
-            "genes borrow from perturbed genes sharing their annotations."
+            help="'go' (the bundled human GO biological processes) or a GMT file: targets "
+            "that are not measured genes borrow from perturbed genes sharing their annotations."
         ),
     ] = None,
 ) -> None:
@@ -185,7 +185,12 @@ def predict(
     )
     data = _load_cells(cells, expression, perturbation_key)
     pred, sd = run_predict(
-        data, labels, model=model, allow_unknown=allow_unknown, gene_sets=gene_sets, rng=seed
+        data,
+        labels,
+        model=model,
+        allow_unknown=allow_unknown,
+        gene_sets=_gene_sets(gene_sets),
+        rng=seed,
     )
     write_csv_atomic(pred, out)
     if uncertainty is not None:
@@ -295,7 +300,12 @@ def concordance(
         float, typer.Option(help="Instrument selection: exposure p-value below this.")
     ] = 1e-6,
     gene_sets: Annotated[
-        Path | None, typer.Option("--gene-sets", help="GMT file: also write OUT.gene_sets.csv.")
+        str | None,
+        typer.Option(
+            "--gene-sets",
+            help="'go' (bundled human GO biological processes) or a GMT file: also write "
+            "OUT.gene_sets.csv.",
+        ),
     ] = None,
     figure: Annotated[
         Path | None, typer.Option("--figure", help="PNG/PDF: DML vs MR z-scores per cell type.")
@@ -322,7 +332,7 @@ def concordance(
     summary = cc.concordance(cells, genes, n_perm=n_perm, rng=seed)
     write_csv_atomic(summary, out, index=False)
     if gene_sets is not None:
-        sets = cc.gene_set_concordance(cells, genes, gene_sets, n_perm=n_perm, rng=seed)
+        sets = cc.gene_set_concordance(cells, genes, _gene_sets(gene_sets), n_perm=n_perm, rng=seed)
         write_csv_atomic(sets, out.with_suffix(".gene_sets.csv"), index=False)
     if figure is not None:
         from causalcell._utils import atomic_path
@@ -499,6 +509,17 @@ def simulate(
     extra = {} if n_genes is None else {"n_genes": n_genes}
     sim(preset, rng=seed, network=edges, **extra).write(out)
     _done(f"simulated preset {preset!r} -> {out}")
+
+
+def _gene_sets(value: str | None):
+    """``--gene-sets``: None, ``go`` (the bundled GO biological processes) or a GMT path."""
+    if value is None:
+        return None
+    if value.lower() == "go":
+        from causalcell.datasets import go_biological_process
+
+        return go_biological_process()
+    return Path(value)
 
 
 def _done(message: str) -> None:

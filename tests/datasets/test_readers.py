@@ -7,6 +7,7 @@ import pytest
 from causalcell import InputError
 from causalcell.datasets import (
     dream4,
+    go_biological_process,
     sachs2005,
     sachs_consensus,
     yeast_tf_perturbation,
@@ -95,3 +96,15 @@ def test_yeast_readers_reject_bad_input():
         yeast_tf_perturbation("degron")
     with pytest.raises(InputError, match="not shipped"):
         yeast_tf_targets("yeastract")
+
+
+def test_go_biological_process_holds_the_propagated_terms_and_known_pathways():
+    sets = go_biological_process()
+    assert len(sets) == 9006
+    sizes = [len(genes) for _, genes in sets.values()]
+    assert min(sizes) >= 5 and max(sizes) <= 500
+    name, genes = sets["GO:0060333"]
+    assert name == "interferon-gamma-mediated signaling pathway"
+    assert {"IFNGR1", "IFNGR2", "JAK1", "JAK2", "STAT1", "IRF1"} <= genes
+    # propagation: a gene of a child term is in its ancestors (response to interferon-gamma)
+    assert genes <= sets["GO:0034341"][1]
