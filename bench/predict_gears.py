@@ -28,6 +28,7 @@ import os
 os.environ.setdefault("TQDM_DISABLE", "1")
 import pickle
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,7 @@ def run_one(name: str, epochs: int, seed: int, cells_per_pert: int | None, threa
         "torch_threads": torch.get_num_threads(),
         "cells_per_pert": cells_per_pert,
         "n_cells": int(adata.n_obs),
+        "versions": {m: version(m) for m in ("cell-gears", "torch", "torch_geometric")},
     }
     (out / "wall.json").write_text(json.dumps(wall, indent=1))
     print(name, wall, flush=True)

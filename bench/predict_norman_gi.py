@@ -158,13 +158,16 @@ def main() -> None:
     tail = [
         "Reading: a pair's measured coefficients are predicted by its genes' coefficients in "
         "their other pairs, better than by the coefficient shared by all pairs and far better "
-        "than by additivity: how a gene combines is largely a property of the gene. This is "
-        "what `CausalPropagation`'s gene coefficients exploit (chosen against `k = 1` by "
-        "leave-one-combination-out error on the measured combinations). Caveat: the "
-        "coefficients are fitted on measured, noisy singles, so part of their sub-additivity "
-        "is attenuation (errors in variables), and a gene with weak, noisy singles shows it in "
-        "every pair; without the expression matrix the two cannot be separated here. The "
-        "prediction target is what such a regression of a new pair will show.",
+        "than by additivity: in the table, how a gene combines is largely a property of the "
+        "gene. This is what `CausalPropagation`'s gene coefficients exploit (chosen against "
+        "`k = 1` by leave-one-combination-out error on the measured combinations). Caveat: "
+        "the coefficients are fitted on measured, noisy singles and doubles, and the same "
+        "regression on the simulator's measured profiles, whose truth is additive and not "
+        "gene-consistent, is even more sub-additive and gene-consistent (attenuation: errors "
+        "in variables, and a gene with a weak, noisy single is attenuated in every pair; "
+        "docs/benchmarks/sim_interactions.md). Without the expression matrix the two cannot "
+        "be separated here, so this measures how well the model predicts what such a "
+        "regression of a new pair will show, not the pair's true interaction.",
     ]
     write_text_atomic(
         ROOT / "docs" / "benchmarks" / "predict_norman_gi.md",

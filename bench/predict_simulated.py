@@ -362,9 +362,10 @@ def gears_note() -> str:
     runs = sorted(GEARS.glob("*/wall.json"))
     if not runs:
         return "- GEARS: not run (no predictions in bench/_work/gears/)."
-    notes = []
+    notes, versions = [], {}
     for path in runs:
         w = json.loads(path.read_text())
+        versions = w.get("versions", versions)
         cells = (
             f"at most {w['cells_per_pert']} cells per perturbation drawn at random "
             f"({w.get('n_cells', '?')} cells incl. all controls; GEARS trains on cells and "
@@ -381,14 +382,16 @@ def gears_note() -> str:
             f"training {w['train_s'] / 60:.0f} min, prediction {w['predict_s'] / 60:.1f} min, "
             f"whole run incl. graph building {w['total_s'] / 60:.0f} min"
         )
+    installed = ", ".join(f"{m} {v}" for m, v in versions.items()) or "versions not recorded"
     return (
-        "- GEARS (PyPI cell-gears 0.1.2, torch 2.13.0 CPU, torch_geometric 2.8.1; own venv "
+        f"- GEARS (PyPI {installed}, CPU; own venv "
         "bench/_work/gears-venv) runs offline on the `norman_dorothea` screen (the norman preset "
         "on DoRothEA regulons, so genes carry real symbols with GO annotations): gene2go pickles "
         "built from the bundled GO BP annotations, `default_pert_graph=False`, same training and "
         "test perturbations as the other models (a tenth of training held out as its validation "
         "set), hidden size 64, batch 32; `nice -n 10 bench/_work/gears-venv/bin/python "
-        "bench/predict_gears.py --names norman_dorothea_s0 --epochs 20 --cells-per-pert 15 "
+        "bench/predict_gears.py --names norman_dorothea_s0,norman_dorothea_s1,norman_dorothea_s2 "
+        "--epochs 20 --cells-per-pert 15 "
         "--threads 1`. " + "; ".join(notes) + ". Its GI calls use its own predictions of the "
         "singles (as GEARS' `get_GI_params`)."
     )
@@ -479,12 +482,13 @@ def write_doc(table: pd.DataFrame, wall: pd.DataFrame) -> None:
         "about 1 to 3 min.",
         "- Commands: `python bench/predict_simulated.py --seeds 0,1,2 --presets "
         "norman,perturbseq`; `python bench/predict_simulated.py "
-        "--seeds 0 --presets norman_dorothea --prepare-only`, then GEARS (below), then "
-        "`python bench/predict_simulated.py --seeds 0 --presets norman_dorothea`; every run "
-        "(or `--doc-only`) rewrites this file from all cached scores. All scores are of the "
-        "models as of commit 546349f (measured deltas shrunk toward the programs shared "
-        "across perturbations; the GO option is not used: simulated genes have no "
-        "annotations).",
+        "--seeds 0,1,2 --presets norman_dorothea --prepare-only`, then GEARS (below), then "
+        "`python bench/predict_simulated.py --seeds 0,1,2 --presets norman_dorothea`; every run "
+        "(or `--doc-only`) rewrites this file from all cached scores, all of them from the "
+        "date above. causalcell's models run without gene sets here: the `norman` and "
+        "`perturbseq` genes have no annotations, and the `norman_dorothea` genes carry real "
+        "symbols only so that GEARS can build its GO graph (their simulated responses owe "
+        "nothing to GO).",
         "- Models: `module` predicts an unseen single from the target's response-program "
         "loadings, its control co-expression programs and its observational downstream "
         "profile, with its own change (fold or ratio of its control expression, whichever "
