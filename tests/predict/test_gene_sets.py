@@ -129,3 +129,13 @@ def test_predict_accepts_annotated_unknown_targets_only(tmp_path):
     assert pred.shape == sd.shape == (1, 60)
     with pytest.raises(InputError, match="gene sets"):
         predict(train, ["NOTHING"], model="module", gene_sets=gmt)
+
+
+def test_a_target_the_module_model_cannot_place_gets_the_mean_of_all_singles():
+    # no target is a measured gene: the programs' centre (mean over measured targets) is
+    # empty, and an unplaceable target must still get the mean response, not zero
+    r, _, _ = _pathway_screen(seed=3)
+    train = r.subset([p for p in r.perturbations if p != "T0_0"])
+    pred = ModuleInductive().fit(train).predict(["T0_0"]).to_numpy()[0]
+    np.testing.assert_allclose(pred, train.shrunk.mean(axis=0))
+    assert np.abs(pred).max() > 0.1

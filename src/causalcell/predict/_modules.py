@@ -164,6 +164,11 @@ class ModuleInductive(_Predictor):
         self.obs_ = (responses.programs, responses.variance) if obs else None
         self._fit_core(Y[rows], tgt)
         self.cv_sd_ = self._cv_sd(Y[rows], tgt)
+        # a target the model cannot place (not a measured gene, no annotation) gets the mean
+        # response of all single perturbations, not of those on measured genes only (the
+        # programs' centre): with few or no measured targets that mean is biased or zero
+        single = [len(targets_of(p)) == 1 for p in responses.perturbations]
+        self.fallback_ = Y[single].mean(axis=0) if any(single) else self.mean_
         self.neighbours_ = None
         if self.gene_sets is not None:
             from causalcell.predict._gene_sets import GeneSetNeighbours
@@ -272,7 +277,7 @@ class ModuleInductive(_Predictor):
             return pred, sd
         if self.neighbours_ is not None and self.neighbours_.annotated(gene):
             return self.neighbours_.unseen([gene])[0], self.scale_
-        return self.mean_, self.scale_
+        return self.fallback_, self.scale_
 
     def predict(self, labels: list[str]) -> pd.DataFrame:
         check_is_fitted(self, "programs_")
