@@ -205,12 +205,19 @@ def run(
     expression: Expression = ExpressionScale.counts,
     seed: Seed = 0,
     perturbation_key: PerturbationKey = "perturbation",
+    gene_sets: Annotated[
+        str | None,
+        typer.Option(
+            help="'go' (bundled human GO biological processes) or a GMT file: the prediction "
+            "check also runs auto with these gene sets (targets that are not measured genes)."
+        ),
+    ] = None,
 ) -> None:
     """The whole pipeline on one data set, with an HTML report."""
     from causalcell.pipeline import run as run_pipeline
 
     data = _load_cells(cells, expression, perturbation_key)
-    ctx = run_pipeline(data, out, rng=seed)
+    ctx = run_pipeline(data, out, rng=seed, gene_sets=_gene_sets(gene_sets))
     _done(f"wrote {len(ctx.files)} files; report: {out / 'report.html'}")
 
 
@@ -219,14 +226,19 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
     seed: Seed = 0,
 ) -> None:
-    """`run` on the bundled Papalexi et al. 2021 CRISPR screen (real data)."""
-    from causalcell.datasets import papalexi2021
+    """`run` on the bundled Papalexi et al. 2021 CRISPR screen (real data), with the bundled
+    GO biological processes for the targets that are not measured genes."""
+    from causalcell.datasets import go_biological_process, papalexi2021
     from causalcell.io import validate_cells
     from causalcell.pipeline import run as run_pipeline
 
     data = validate_cells(papalexi2021(), source="papalexi2021 (bundled)")
     run_pipeline(
-        data, out, rng=seed, title="causalcell demo: Papalexi et al. 2021 ECCITE-seq screen"
+        data,
+        out,
+        rng=seed,
+        title="causalcell demo: Papalexi et al. 2021 ECCITE-seq screen",
+        gene_sets=go_biological_process(),
     )
     _done(f"report: {out / 'report.html'}")
 

@@ -31,6 +31,7 @@ class RunContext:
     report: Report
     results: dict = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    gene_sets: object = None  # optional prior (GMT path or mapping) for unseen targets
 
 
 Step = Callable[[RunContext], None]
@@ -175,9 +176,12 @@ def _prediction_step(ctx: RunContext) -> None:
             sec, "Fewer than 4 single-gene perturbations: no leave-one-out check.", css_class="note"
         )
         return
+    models = {name: make_model(name) for name in ("auto", "linear", "train_mean", "no_change")}
+    if ctx.gene_sets is not None:
+        models["auto + gene sets"] = make_model("auto", gene_sets=ctx.gene_sets)
     rows = {}
-    for name in ("auto", "linear", "train_mean", "no_change"):
-        scores = evaluate_splits(make_model(name), responses, splits)
+    for name, model in models.items():
+        scores = evaluate_splits(model, responses, splits)
         metric = scores["pearson_delta_top20"].to_numpy()
         rows[name] = (
             metric.mean(),
@@ -205,9 +209,18 @@ def _prediction_step(ctx: RunContext) -> None:
 
 
 def run(
-    cells: Cells, out: str | Path, *, rng: RngLike = None, title: str | None = None
+    cells: Cells,
+    out: str | Path,
+    *,
+    rng: RngLike = None,
+    title: str | None = None,
+    gene_sets=None,
 ) -> RunContext:
     """Run every registered step on ``cells`` and write ``out/report.html``.
+
+    ``gene_sets`` (a GMT path or a mapping, e.g. :func:`causalcell.datasets.go_biological_process`)
+    adds ``auto`` with gene sets to the prediction check: targets that are not measured genes
+    borrow from the perturbed genes sharing their annotations.
 
     Returns
     -------
@@ -219,6 +232,10 @@ def run(
     ctx = RunContext(
         cells, out, as_rng(rng), Report(title or f"causalcell run: {cells.source or 'cells'}")
     )
+    if gene_sets is not None:
+        from causalcell.predict import as_gene_sets
+
+        ctx.gene_sets = as_gene_sets(gene_sets)
     for name, fn in STEPS:
         t0 = time.perf_counter()
         fn(ctx)
