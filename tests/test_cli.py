@@ -186,6 +186,16 @@ def test_predict_command(tmp_path, cells_file, capsys):
     args = ["predict", str(cells_file), "--perturbations", "NOPE", "--out", str(tmp_path / "x.csv")]
     assert main([*args, "--gene-sets", str(gmt)]) == 0
     assert pd.read_csv(tmp_path / "x.csv", index_col=0).index.tolist() == ["NOPE"]
+    # AnnData output: deltas and their sds as layers, same numbers as the CSV
+    h5 = tmp_path / "pred.h5ad"
+    assert (
+        main(["predict", str(cells_file), "--perturbations", str(listing), "--out", str(h5)]) == 0
+    )
+    a = ad.read_h5ad(h5)
+    assert list(a.obs_names) == ["B+A", "G7"] and {"delta", "sd"} <= set(a.layers)
+    assert a.obs["n_targets"].tolist() == [2, 1]
+    np.testing.assert_allclose(a.layers["delta"], pred.to_numpy(), rtol=1e-6, atol=1e-9)
+    assert (a.layers["sd"] >= 0).all()
     # the bundled GO sets: an annotated gene that is not measured is a known target
     go = ["predict", str(cells_file), "--perturbations", "STAT1", "--out", str(tmp_path / "go.csv")]
     assert main([*go, "--gene-sets", "go"]) == 0

@@ -148,7 +148,12 @@ def predict(
         typer.Option("--perturbations", help="Comma-separated list, or a file with one per line."),
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Output CSV: perturbations x genes, delta vs control.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Output CSV (perturbations x genes, delta vs control) or .h5ad (layers delta "
+            "and sd).",
+        ),
     ],
     expression: Expression = ExpressionScale.counts,
     seed: Seed = 0,
@@ -174,8 +179,9 @@ def predict(
     ] = None,
 ) -> None:
     """Predict responses to perturbations (unseen genes, combinations) from the measured ones."""
-    from causalcell.io import write_csv_atomic
+    from causalcell.io import write_csv_atomic, write_h5ad_atomic
     from causalcell.predict import predict as run_predict
+    from causalcell.predict import predictions_anndata
 
     spec = Path(perturbations)
     labels = (
@@ -192,7 +198,10 @@ def predict(
         gene_sets=_gene_sets(gene_sets),
         rng=seed,
     )
-    write_csv_atomic(pred, out)
+    if out.suffix == ".h5ad":
+        write_h5ad_atomic(predictions_anndata(pred, sd), out)
+    else:
+        write_csv_atomic(pred, out)
     if uncertainty is not None:
         write_csv_atomic(sd, uncertainty)
     _done(f"predicted {len(pred)} perturbations -> {out}")

@@ -1,6 +1,6 @@
 """Predict responses to perturbations never done: unseen genes and combinations."""
 
-from causalcell.predict._api import fit_predictor, make_model, predict
+from causalcell.predict._api import fit_predictor, make_model, predict, predictions_anndata
 from causalcell.predict._auto import AutoPredictor, MeanEnsemble, cross_validate
 from causalcell.predict._causal import CausalPropagation, joint_drive, saturate, unsaturate
 from causalcell.predict._data import Responses, parse_perturbations
@@ -76,6 +76,7 @@ __all__ = [
     "parse_perturbations",
     "pearson_delta",
     "predict",
+    "predictions_anndata",
     "rank_score",
     "saturate",
     "score_interactions",

@@ -7,7 +7,7 @@ import pandas as pd
 
 from causalcell._errors import InputError
 from causalcell._utils import RngLike, as_rng
-from causalcell.io import Cells
+from causalcell.io import Cells, normalize_label
 from causalcell.predict._auto import AutoPredictor
 from causalcell.predict._data import Responses, parse_perturbations, targets_of
 from causalcell.predict._models import MODELS
@@ -58,10 +58,10 @@ def predict(
         Predict the training mean for target genes that are neither measured nor perturbed in
         the data (default: refuse them with an error naming them).
     gene_sets
-        Optional GMT path or mapping of set id -> genes (e.g. GO biological processes, as in
-        ``../shared/data/gene_ontology_human_orghsegdb``): a target that is not a measured
-        gene is predicted from the perturbed genes sharing its annotations, and genes in
-        the sets count as known targets.
+        Optional GMT path or mapping of set id -> genes (e.g. the bundled GO biological
+        processes, :func:`causalcell.datasets.go_biological_process`): a target that is not a
+        measured gene is predicted from the perturbed genes sharing its annotations, and genes
+        in the sets count as known targets.
     rng
         Seed or Generator (cross-validation folds).
 
@@ -88,6 +88,28 @@ def predict(
     names = pd.Index(list(requested), name="perturbation")
     prediction.index, sd.index = names, names
     return prediction, sd
+
+
+def predictions_anndata(prediction: pd.DataFrame, uncertainty: pd.DataFrame) -> ad.AnnData:
+    """Predictions as AnnData (scverse layout): ``X`` and layer ``delta`` the predicted deltas
+    vs control (log1p CP10k), layer ``sd`` their per-gene standard deviations; obs
+    ``n_targets`` (genes perturbed together); one row per requested perturbation."""
+    values = prediction.to_numpy(float)
+    obs = pd.DataFrame(
+        {"n_targets": [len(targets_of(normalize_label(str(p)))) for p in prediction.index]},
+        index=prediction.index.astype(str),
+    )
+    out = ad.AnnData(
+        X=values.copy(),
+        obs=obs,
+        var=pd.DataFrame(index=prediction.columns.astype(str)),
+        layers={
+            "delta": values,
+            "sd": uncertainty.loc[prediction.index, prediction.columns].to_numpy(float),
+        },
+    )
+    out.uns["units"] = "delta vs control, log1p CP10k"
+    return out
 
 
 def fit_predictor(
