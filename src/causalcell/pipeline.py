@@ -11,12 +11,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from causalcell._utils import RngLike, as_rng
 from causalcell.io import CONTROL, Cells, write_csv_atomic, write_h5ad_atomic
 from causalcell.report import Report
+
+if TYPE_CHECKING:
+    from causalcell.predict import GeneSets
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ class RunContext:
     report: Report
     results: dict = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
-    gene_sets: object = None  # optional prior (GMT path or mapping) for unseen targets
+    gene_sets: GeneSets | None = None  # optional prior for targets that are not measured genes
 
 
 Step = Callable[[RunContext], None]
