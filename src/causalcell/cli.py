@@ -453,6 +453,13 @@ def design(
     expression: Expression = ExpressionScale.counts,
     seed: Seed = 0,
     perturbation_key: PerturbationKey = "perturbation",
+    gene_sets: Annotated[
+        str | None,
+        typer.Option(
+            help="'go' (bundled human GO biological processes) or a GMT file: candidates that "
+            "are not measured genes are placed by the perturbed genes sharing their annotations."
+        ),
+    ] = None,
 ) -> None:
     """Design experiments: perturbations that reach a target state, or the next ones to run."""
     import pandas as pd
@@ -460,7 +467,7 @@ def design(
     from causalcell import design as ds
     from causalcell._errors import InputError
     from causalcell.io import read_cells, split_label, validate_cells, write_csv_atomic
-    from causalcell.predict import fit_predictor
+    from causalcell.predict import as_gene_sets, fit_predictor
 
     if (target is None) == (next_k is None):
         raise InputError("give exactly one of --target (reach a state) or --next K")
@@ -475,12 +482,21 @@ def design(
             source=str(cells),
         )
     )
-    fitted = fit_predictor(data, model=model, rng=seed)
+    sets = None if gene_sets is None else as_gene_sets(_gene_sets(gene_sets))
+    fitted = fit_predictor(data, model=model, gene_sets=sets, rng=seed)
     perturbed = sorted({g for p in fitted.train_perturbations_ for g in split_label(p)})
     if candidates is not None:
         spec = Path(candidates)
         pool = spec.read_text().split() if spec.is_file() else candidates.split(",")
         pool = [g.strip() for g in pool if g.strip()]
+        known = set(fitted.genes_) | set(perturbed) | (sets.genes if sets is not None else set())
+        unknown = sorted(set(pool) - known)
+        if unknown:
+            raise InputError(
+                f"unknown candidate genes {unknown[:5]}: neither measured nor perturbed in the "
+                "data (nor in the gene sets), so nothing places them; fix the names or pass "
+                "--gene-sets"
+            )
     elif target is not None:
         pool = perturbed
     else:

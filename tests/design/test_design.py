@@ -143,3 +143,11 @@ def test_cli_design_target_and_next(tmp_path):
     picks = pd.read_csv(out)
     assert len(picks) == 3 and not set(picks["perturbation"]) & set(eff.obs_names)
     assert main(["design", *args]) == 2  # neither --target nor --next
+    # candidates: an unknown gene is a clear error; gene sets make an unmeasured one known
+    target = ["--target", str(tmp_path / "target.csv"), "--max-order", "1"]
+    assert main(["design", *args, *target, "--candidates", f"{label},NOPE"]) == 2
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text(f"S1\tset one\tNOPE\t{label}\n")
+    with_sets = [*target, "--candidates", f"{label},NOPE", "--gene-sets", str(gmt)]
+    assert main(["design", str(path), "--out", str(out), *with_sets]) == 0
+    assert set(pd.read_csv(out)["perturbation"]) <= {label, "NOPE"}

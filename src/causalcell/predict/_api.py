@@ -113,13 +113,19 @@ def predictions_anndata(prediction: pd.DataFrame, uncertainty: pd.DataFrame) -> 
 
 
 def fit_predictor(
-    data: ad.AnnData | Cells | Responses, *, model: str = "auto", rng: RngLike = None
+    data: ad.AnnData | Cells | Responses,
+    *,
+    model: str = "auto",
+    gene_sets=None,
+    rng: RngLike = None,
 ):
     """A predictor fitted on the measured perturbations of ``data`` (cells, an effects
-    AnnData or :class:`Responses`), for repeated predictions (e.g. :mod:`causalcell.design`)."""
+    AnnData or :class:`Responses`), for repeated predictions (e.g. :mod:`causalcell.design`);
+    ``gene_sets`` as in :func:`predict`."""
     rng = as_rng(rng)
     responses = _responses(data, rng)
-    return make_model(model, random_state=int(rng.integers(2**31 - 1))).fit(responses)
+    seed = int(rng.integers(2**31 - 1))
+    return make_model(model, random_state=seed, gene_sets=gene_sets).fit(responses)
 
 
 def _check_known(labels: list[str], responses: Responses, annotated=frozenset()) -> None:
