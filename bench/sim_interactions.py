@@ -12,7 +12,9 @@ mean coefficient is predicted from its genes' coefficients in their other pairs 
 model of ``bench/predict_norman_gi.py``, same code), on both tables. Attenuation check: the
 same coefficients fitted on the *measured* profiles of the simulated screens (the cached
 ``bench/predict_simulated.py`` screens, 50 cells per perturbation; simulated if missing), as the
-real table is, beside those of the noise-free truth of the same screens.
+real table is, beside those of the noise-free truth of the same screens. Learnability: the GI
+calls on the pairs held out by those screens' GEARS simulation split, by the causal model with
+its saturation or clamping forced on.
 
 Usage: ``python bench/sim_interactions.py [--seeds 0 1]`` (writes
 docs/benchmarks/sim_interactions.md).
@@ -33,13 +35,13 @@ from sklearn.linear_model import TheilSenRegressor
 
 import causalcell as cc
 from causalcell._utils import write_text_atomic
-from causalcell.predict import call_interaction
+from causalcell.predict import CausalPropagation, call_interaction, make_model
 from causalcell.predict._interactions import interaction_score
 from causalcell.sim import get_preset
 from causalcell.sim._cells import expected_deltas
 from causalcell.sim._world import draw_world
 from predict_norman_gi import held_out, nested, problem  # sibling bench scripts
-from predict_simulated import load
+from predict_simulated import load, score, singles_of, splits_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = ROOT / "docs" / "benchmarks" / "sim_interactions.md"
@@ -134,6 +136,74 @@ def measured_vs_truth(seed: int) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).assign(seed=seed)
+
+
+class Forced(CausalPropagation):
+    """The causal model with its saturation scale and intervention type fixed instead of
+    chosen on the measured pairs (where the one-SE rule keeps additive shifts)."""
+
+    def __init__(self, c: float = np.inf, kind: str = "shift") -> None:
+        super().__init__(saturation=(c,), intervention=kind, coefficients=())
+        self.c, self.kind = c, kind
+
+    def _choose(self, combos) -> None:
+        super()._choose(combos)
+        self.c_, self.intervention_ = self.c, self.kind
+
+
+FORCED = {
+    "additive": lambda: make_model("additive"),
+    "auto (chosen on the measured pairs)": lambda: make_model("auto"),
+    **{f"saturation c = {c:g}, forced": lambda c=c: Forced(c) for c in (0.5, 0.75, 1.0, 1.5)},
+    "clamped targets, forced": lambda: Forced(kind="clamp"),
+}
+
+
+def forced_interactions_table(seeds: list[int]) -> list[str]:
+    """GI calls on the held-out pairs of the GEARS simulation split of the cached `norman`
+    screens, by the causal model with each interaction mechanism forced on."""
+    scores = {name: [] for name in FORCED}
+    for seed in seeds:
+        data = load("norman", seed)
+        split = splits_of(data["responses"], seed, data["folder"])["simulation"][0]
+        train = data["responses"].subset(split.train)
+        for name, make in FORCED.items():
+            model = make().fit(train)
+            pred = model.predict(split.test)
+            own = model.predict(singles_of(split.test))
+            s = score(pred, data, split.category, own)
+            scores[name].append(s[s["category"].str.startswith("combo")])
+    lines = [
+        "",
+        "**Can the held-out pairs' interactions be learnt?** GI calls on the pairs held out by "
+        f"the GEARS simulation split of the same screens (seeds {', '.join(map(str, seeds))}), "
+        "by the causal model with each of its interaction mechanisms forced on rather than "
+        "chosen on the measured pairs:",
+        "",
+        "| model | GI call accuracy | calls made (synergy / additive / suppression) "
+        "| non-additive calls that are right |",
+        "|---|---|---|---|",
+    ]
+    for name, parts in scores.items():
+        frame = pd.concat(parts)
+        calls = frame["pred_call"].value_counts()
+        made = " / ".join(str(int(calls.get(c, 0))) for c in ("synergy", "additive", "suppression"))
+        called = frame[frame["pred_call"] != "additive"]
+        right = f"{int(called['gi_correct'].sum())} of {len(called)}"
+        lines.append(f"| {name} | {frame['gi_correct'].mean():.3f} | {made} | {right} |")
+    truth = pd.concat(scores["additive"])["true_call"].value_counts()
+    lines += [
+        "",
+        f"True calls: {truth.get('synergy', 0)} synergy, {truth.get('additive', 0)} additive, "
+        f"{truth.get('suppression', 0)} suppression. Reading: forced on, saturation makes "
+        "suppression calls, but no more often right than a guess (the truly "
+        "suppressed pairs are a few percent), and clamping changes almost nothing: the "
+        "non-additive pairs owe their interaction to pair-specific terms that leave no trace "
+        "in the singles, so no setting of the model's interaction mechanisms beats the "
+        "additive call; `auto` keeps additive shifts (by the one-SE rule on the measured "
+        "pairs) and makes one spurious call.",
+    ]
+    return lines
 
 
 def two_fold(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -267,6 +337,7 @@ def main() -> None:
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in table]
     lines += attenuation_table(args.seeds, real, real_consistency)
+    lines += forced_interactions_table(args.seeds)
     nonadd = sims["call"] != "additive"
     related = sims["related"] & ~sims["term"]
     lines += [
